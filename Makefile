@@ -1,0 +1,30 @@
+# The two commands of the README. Each sets up its own virtual environment in .venv
+# (created on first use, reinstalled when pyproject.toml changes).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test course lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "Python 3.10 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+## make test: every test: the package, the chapters (nbval), assignments, grader, lint
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## make course: render the chapters, build the releases, grade the demo class
+course: $(STAMP)
+	$(BIN)/python -m autograder.build
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf build submitted autograded feedback gradebook.db

@@ -1,0 +1,260 @@
+"""A tiny scalar reverse-mode automatic differentiation engine, micrograd-style.
+
+Every :class:`Value` holds one number (``data``), the derivative of the final output with
+respect to it (``grad``), the values it was computed from (``_prev``) and the name of the
+operation that produced it (``_op``). ``backward()`` sorts the graph topologically and
+applies each node's local chain rule from the output back to the inputs. Gradients
+accumulate (``+=``), so a value used on several paths receives the sum of their
+contributions; call :func:`zero_grad` before a new backward pass, as in PyTorch.
+
+>>> x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
+>>> f = (x + y) * z
+>>> f.backward()
+>>> f.data, x.grad, y.grad, z.grad
+(-12.0, -4.0, -4.0, 3.0)
+"""
+
+import math
+from numbers import Number
+
+
+class Value:
+    """Store a scalar, its gradient, and the operation that produced it."""
+
+    def __init__(self, data, _prev=(), _op="", label=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = tuple(_prev)
+        self._op = _op
+        self.label = label
+        self._backward = lambda: None
+
+    def __add__(self, other):
+        """Add two values."""
+        other = _as_value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        """Multiply two values."""
+        other = _as_value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, exponent):
+        """Raise a value to a constant number power."""
+        if not isinstance(exponent, Number) or isinstance(exponent, bool):
+            raise TypeError("Value ** p needs a plain number p (int or float), not "
+                            f"{type(exponent).__name__}")
+        out = Value(self.data ** exponent, (self,), f"**{exponent:g}")
+
+        def _backward():
+            self.grad += exponent * self.data ** (exponent - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        """Apply the exponential."""
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def log(self):
+        """Apply the natural logarithm (data must be positive)."""
+        if self.data <= 0:
+            raise ValueError(f"log needs a positive value, got {self.data!r}")
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad += out.grad / self.data
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        """Apply the hyperbolic tangent."""
+        out = Value(math.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            self.grad += (1.0 - out.data ** 2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def sigmoid(self):
+        """Apply the logistic sigmoid 1 / (1 + exp(-x))."""
+        x = self.data
+        s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+        out = Value(s, (self,), "sigmoid")
+
+        def _backward():
+            self.grad += s * (1.0 - s) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        """Apply max(0, x); the derivative at 0 is taken as 0."""
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+
+        def _backward():
+            self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        """Backpropagate from this value: seed grad = 1 and apply every local rule."""
+        self.grad = 1.0
+        for node in reversed(_topological(self)):
+            node._backward()
+
+    def __neg__(self):
+        """Negate a value."""
+        return self * -1
+
+    def __sub__(self, other):
+        """Subtract two values."""
+        return self + (-_as_value(other))
+
+    def __truediv__(self, other):
+        """Divide two values."""
+        return self * _as_value(other) ** -1
+
+    def __radd__(self, other):
+        """Add a value to a number."""
+        return self + other
+
+    def __rmul__(self, other):
+        """Multiply a number by a value."""
+        return self * other
+
+    def __rsub__(self, other):
+        """Subtract a value from a number."""
+        return _as_value(other) - self
+
+    def __rtruediv__(self, other):
+        """Divide a number by a value."""
+        return _as_value(other) / self
+
+    def __repr__(self):
+        name = f"label={self.label!r}, " if self.label else ""
+        return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+def _as_value(x):
+    """Wrap a number as a constant Value (a Value is returned unchanged)."""
+    return x if isinstance(x, Value) else Value(x)
+
+
+def zero_grad(values):
+    """Set the grad of every value in `values` to 0."""
+    for v in values:
+        v.grad = 0.0
+
+
+def _graph(root):
+    """Collect the nodes and edges (parent, child) of the graph that ends in `root`."""
+    nodes, edges, stack, seen = [], [], [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for p in node._prev:
+            edges.append((p, node))
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return nodes, edges
+
+
+def draw_graph(root, ax=None):
+    """Draw the computation graph that ends in `root`; return the matplotlib Figure.
+
+    Values are boxes "label | data 1.00 | grad -4.00"; the operation that produced a
+    value is a small circle just left of its box; arrows run from inputs to outputs.
+    Columns are depths from the root (inputs on the left, the root on the right).
+    Every value and every operation circle holds exactly one text.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle, FancyArrowPatch
+
+    nodes, edges = _graph(root)
+    children = {id(n): [] for n in nodes}
+    for p, c in edges:
+        children[id(p)].append(c)
+    depth = {id(root): 0}  # longest path to the root: every input sits left of its uses
+    for node in _topological(root)[::-1]:
+        for p in node._prev:
+            depth[id(p)] = max(depth.get(id(p), 0), depth[id(node)] + 1)
+    max_depth = max(depth.values())
+    layers = [[] for _ in range(max_depth + 1)]
+    for n in nodes:
+        layers[depth[id(n)]].append(n)
+    y = {}
+    for d, layer in enumerate(layers):  # order each column by the mean row of its uses
+        key = [sum(y[id(c)] for c in children[id(n)]) / max(len(children[id(n)]), 1)
+               for n in layer]
+        layer[:] = [n for _, n in sorted(zip(key, layer), key=lambda t: t[0])]
+        for i, n in enumerate(layer):
+            y[id(n)] = i - (len(layer) - 1) / 2
+    x = {id(n): 3.0 * (max_depth - depth[id(n)]) for n in nodes}
+    tallest = max(len(layer) for layer in layers)
+
+    if ax is None:
+        fig = Figure(figsize=(min(2.6 * (max_depth + 1), 40), min(0.7 * tallest + 1, 30)))
+        ax = fig.add_subplot()
+    fig = ax.figure
+    box = dict(boxstyle="round,pad=0.3", facecolor="#eef3fb", edgecolor="#4a6fa5")
+
+    def arrow(start, end, shrink_a, shrink_b):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8,
+                                     color="0.35", lw=0.8, shrinkA=shrink_a,
+                                     shrinkB=shrink_b))
+
+    for n in nodes:
+        xn, yn = x[id(n)], y[id(n)]
+        name = f"{n.label} | " if n.label else ""
+        ax.text(xn, yn, f"{name}data {n.data:.2f} | grad {n.grad:.2f}", ha="center",
+                va="center", fontsize=7, bbox=box, zorder=3)
+        if n._op:
+            xo = xn - 1.5
+            ax.add_patch(Circle((xo, yn), 0.22, facecolor="white", edgecolor="0.3", zorder=3))
+            ax.text(xo, yn, n._op, ha="center", va="center", fontsize=7, zorder=4)
+            arrow((xo, yn), (xn - 0.9, yn), 6, 0)
+            for p in n._prev:
+                arrow((x[id(p)] + 0.9, y[id(p)]), (xo, yn), 0, 7)
+    ax.set_xlim(-1.2, 3.0 * max_depth + 1.2)
+    ax.set_ylim(-tallest / 2 - 0.2, tallest / 2 + 0.2)
+    ax.set_axis_off()
+    return fig
+
+
+def _topological(root):
+    """Return the nodes of the graph ending in `root`, every parent before its children."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node._prev if id(p) not in seen)
+    return order

@@ -1,0 +1,225 @@
+"""A multilayer perceptron assembled from the layers in ``course.layers``.
+
+``MLP([D, H1, ..., C])`` has L = len(sizes) - 1 affine layers with parameters
+``W1 (D, H1), b1 (H1,), ..., WL (H_{L-1}, C), bL (C,)`` in the dict ``params``.
+Hidden layers apply an activation (one name for all, or a list with one per hidden
+layer); the output unit is matched to its loss:
+
+=========  ==============================  =====================
+output     unit applied to the scores      loss
+=========  ==============================  =====================
+linear     identity                        mean squared error
+sigmoid    sigmoid (one unit)              binary cross-entropy
+softmax    softmax (C units)               cross-entropy
+=========  ==============================  =====================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course import layers
+from course.activations import sigmoid
+from course.losses import bce_with_logits, mse, softmax, softmax_cross_entropy
+
+__all__ = ["MLP", "OUTPUTS", "gradient_norms"]
+
+OUTPUTS = {"linear": mse, "sigmoid": bce_with_logits, "softmax": softmax_cross_entropy}
+_RELU_LIKE = {"relu", "leaky_relu", "prelu", "abs", "maxout"}
+
+
+class MLP:
+    """Fully connected network: affine layers, hidden activations, a matched output unit.
+
+    Parameters
+    ----------
+    sizes : [D, H1, ..., C] widths from input to output.
+    hidden : activation name, or one name per hidden layer ("relu", "tanh", "sigmoid",
+        "leaky_relu", "prelu", "abs", "softplus", "maxout", "identity", "step").
+    output : "linear" (MSE), "sigmoid" (binary cross-entropy) or "softmax" (cross-entropy).
+    init : "he" (std sqrt(2 / fan_in)), "xavier" (std sqrt(2 / (fan_in + fan_out))), a
+        number (that std for every weight), or None: He for ReLU-like layers, Xavier else.
+    l1, l2 : weights of the penalties l1 * sum|W| and (l2 / 2) * sum W^2 on the weights.
+    skip : add h_{l-1} to h_l for hidden layers whose input and output widths match.
+    dtype : np.float64 or np.float32, used for parameters and computation.
+    seed : seed of the initial weights.
+    alpha : slope of leaky ReLU for z <= 0 and initial slope of PReLU.
+    k : group size of maxout units (each hidden unit is the max over k affine units).
+    """
+
+    def __init__(self, sizes, hidden="relu", output="softmax", init=None, l1=0.0, l2=0.0,
+                 skip=False, dtype=np.float64, seed=0, alpha=0.01, k=2):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least two positive widths, got {sizes}")
+        if output not in OUTPUTS:
+            raise ValueError(f"unknown output unit {output!r}; choose one of {list(OUTPUTS)}")
+        if output == "sigmoid" and sizes[-1] != 1:
+            raise ValueError("a sigmoid output unit needs exactly one output (sizes[-1] == 1)")
+        self.sizes, self.output = sizes, output
+        self.L = len(sizes) - 1
+        names = [hidden] * (self.L - 1) if isinstance(hidden, str) else list(hidden)
+        if len(names) != self.L - 1:
+            raise ValueError(f"{self.L - 1} hidden layers but {len(names)} activations given")
+        for name in names:
+            if name not in layers.ACTIVATION_NAMES:
+                raise ValueError(f"unknown activation {name!r}")
+        self.hidden = names
+        self.l1, self.l2, self.skip = float(l1), float(l2), bool(skip)
+        self.dtype, self.alpha, self.k = np.dtype(dtype), alpha, int(k)
+        self.loss_fn = OUTPUTS[output]
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        for i in range(1, self.L + 1):
+            fan_in, fan_out = sizes[i - 1], sizes[i]
+            act = names[i - 1] if i < self.L else None
+            width = fan_out * self.k if act == "maxout" else fan_out
+            std = self._std(init, act, fan_in, fan_out)
+            self.params[f"W{i}"] = (rng.standard_normal((fan_in, width)) * std).astype(self.dtype)
+            self.params[f"b{i}"] = np.zeros(width, dtype=self.dtype)
+            if act == "prelu":
+                self.params[f"a{i}"] = np.full(fan_out, alpha, dtype=self.dtype)
+        self._caches = None
+
+    @staticmethod
+    def _std(init, act, fan_in, fan_out):
+        if init is None:
+            init = "he" if act in _RELU_LIKE else "xavier"
+        if init == "he":
+            return np.sqrt(2.0 / fan_in)
+        if init == "xavier":
+            return np.sqrt(2.0 / (fan_in + fan_out))
+        if isinstance(init, (int, float)) and init >= 0:
+            return float(init)
+        raise ValueError(f"init must be 'he', 'xavier' or a non-negative std, got {init!r}")
+
+    def _act_args(self, i, name):
+        if name == "leaky_relu":
+            return (self.alpha,)
+        if name == "prelu":
+            return (self.params[f"a{i}"],)
+        if name == "maxout":
+            return (self.k,)
+        return ()
+
+    def forward(self, X, keep_hidden=False):
+        """Return the scores (N, C) before the output unit, keeping caches for ``backward``.
+
+        With keep_hidden=True, also return the list of hidden activations [h1, ..., h_{L-1}].
+        """
+        h = np.asarray(X, dtype=self.dtype)
+        if h.ndim != 2 or h.shape[1] != self.sizes[0]:
+            raise ValueError(f"X must have shape (N, {self.sizes[0]}), got {np.shape(X)}")
+        p, caches, hs = self.params, [], []
+        for i in range(1, self.L):
+            z, fc = layers.affine_forward(h, p[f"W{i}"], p[f"b{i}"])
+            name = self.hidden[i - 1]
+            out, ac = layers.activation_forward(z, name, *self._act_args(i, name))
+            residual = self.skip and out.shape == h.shape
+            if residual:
+                out = out + h
+            caches.append((fc, ac, residual))
+            h = out
+            if keep_hidden:
+                hs.append(h)
+        scores, fc = layers.affine_forward(h, p[f"W{self.L}"], p[f"b{self.L}"])
+        caches.append((fc, None, False))
+        self._caches = caches
+        return (scores, hs) if keep_hidden else scores
+
+    def backward(self, dscores, input_grad=False):
+        """Return the gradients of every parameter (a dict like ``params``) from dscores (N, C).
+
+        The L1/L2 penalty gradients are added. With input_grad=True the dict also holds "X".
+        """
+        if self._caches is None:
+            raise RuntimeError("call forward before backward")
+        p, grads = self.params, {}
+        dh = dscores
+        for i in range(self.L, 0, -1):
+            fc, ac, residual = self._caches[i - 1]
+            if ac is not None:
+                dz = layers.activation_backward(dh, ac)
+                if isinstance(dz, tuple):
+                    dz, grads[f"a{i}"] = dz
+            else:
+                dz = dh
+            need_dx = i > 1 or input_grad
+            x, W = fc
+            grads[f"W{i}"] = x.T @ dz
+            grads[f"b{i}"] = dz.sum(axis=0)
+            if need_dx:
+                dx = dz @ W.T
+                if residual:
+                    dx += dh
+                dh = dx
+            if self.l2:
+                grads[f"W{i}"] += self.l2 * W
+            if self.l1:
+                grads[f"W{i}"] += self.l1 * np.sign(W)
+        if input_grad:
+            grads["X"] = dh
+        return grads
+
+    def penalty(self):
+        """Return the regularisation term l1 * sum|W| + (l2 / 2) * sum W^2 over all weights."""
+        total = 0.0
+        for i in range(1, self.L + 1):
+            W = self.params[f"W{i}"]
+            if self.l2:
+                total += 0.5 * self.l2 * float(np.sum(W * W))
+            if self.l1:
+                total += self.l1 * float(np.sum(np.abs(W)))
+        return total
+
+    def loss(self, X, y):
+        """Return (loss, grads): the mean loss plus penalty, and the gradient of every parameter."""
+        scores = self.forward(X)
+        self.scores = scores
+        data_loss, dscores = self.loss_fn(scores, y)
+        return data_loss + self.penalty(), self.backward(dscores)
+
+    def predict_proba(self, X):
+        """Return the output unit applied to the scores: probabilities, or values for 'linear'."""
+        scores = self.forward(X)
+        if self.output == "softmax":
+            return softmax(scores, axis=1)
+        if self.output == "sigmoid":
+            return sigmoid(scores)
+        return scores
+
+    def predict(self, X):
+        """Return class labels (N,) for classifiers, or the values (N, C) for regression."""
+        return self.decide(self.forward(X))
+
+    def decide(self, scores):
+        """Turn scores into predictions: argmax, threshold at 0, or the values themselves."""
+        if self.output == "softmax":
+            return scores.argmax(axis=1)
+        if self.output == "sigmoid":
+            return (scores[:, 0] > 0).astype(np.int64)
+        return scores
+
+    def accuracy(self, X, y):
+        """Return the fraction of examples classified correctly (classifiers only)."""
+        if self.output == "linear":
+            raise ValueError("accuracy is defined for classifiers, not a linear output unit")
+        return float(np.mean(self.predict(X) == np.asarray(y).reshape(-1)))
+
+    def hidden_activations(self, X):
+        """Return the list of hidden-layer outputs [h1, ..., h_{L-1}], each (N, H_l)."""
+        return self.forward(X, keep_hidden=True)[1]
+
+    def num_parameters(self):
+        """Return the total number of scalar parameters."""
+        return int(sum(v.size for v in self.params.values()))
+
+    def __repr__(self):
+        return (f"MLP(sizes={self.sizes}, hidden={self.hidden}, output={self.output!r}, "
+                f"dtype={self.dtype.name}, skip={self.skip}, l1={self.l1}, l2={self.l2})")
+
+
+def gradient_norms(grads):
+    """Return the Frobenius norm of dW for each layer, layer 1 first."""
+    L = sum(1 for key in grads if key.startswith("W"))
+    return [float(np.linalg.norm(grads[f"W{i}"])) for i in range(1, L + 1)]

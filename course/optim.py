@@ -1,0 +1,182 @@
+"""Optimisers, learning-rate schedules and the training loop.
+
+An optimiser updates a dict of parameters in place from a dict of gradients with the
+same keys: ``opt.step(params, grads)``. Its learning rate is a number or a schedule,
+a function of the step count k = 1, 2, ... returning the rate for that step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+__all__ = [
+    "constant", "inverse_time", "inverse_sqrt", "hyperbolic",
+    "SGD", "Momentum", "RMSProp", "Adam", "History", "train", "iterate_minibatches",
+]
+
+
+# Learning-rate schedules: k counts updates from 1.
+
+def constant(c):
+    """Return the schedule alpha_k = c."""
+    return lambda k: c
+
+
+def inverse_time(c):
+    """Return the schedule alpha_k = c / k."""
+    return lambda k: c / k
+
+
+def inverse_sqrt(c):
+    """Return the schedule alpha_k = c / sqrt(k)."""
+    return lambda k: c / np.sqrt(k)
+
+
+def hyperbolic(c1, c2):
+    """Return the schedule alpha_k = c1 / (k + c2)."""
+    return lambda k: c1 / (k + c2)
+
+
+class _Optimizer:
+    def __init__(self, lr):
+        if not callable(lr) and not lr > 0:
+            raise ValueError(f"the learning rate must be positive, got {lr!r}")
+        self.lr, self.k, self.state = lr, 0, {}
+
+    def rate(self):
+        """Return the learning rate of the current step."""
+        return self.lr(self.k) if callable(self.lr) else self.lr
+
+    def step(self, params, grads):
+        """Apply one update to every parameter that has a gradient."""
+        self.k += 1
+        lr = self.rate()
+        for name, g in grads.items():
+            if name in params:
+                self._update(name, params[name], g, lr)
+
+    def _update(self, name, p, g, lr):
+        raise NotImplementedError
+
+
+class SGD(_Optimizer):
+    """Stochastic gradient descent: p <- p - lr * g."""
+
+    def _update(self, name, p, g, lr):
+        p -= lr * g
+
+
+class Momentum(_Optimizer):
+    """SGD with momentum: v <- beta v - lr g; p <- p + v."""
+
+    def __init__(self, lr=0.01, beta=0.9):
+        super().__init__(lr)
+        self.beta = beta
+
+    def _update(self, name, p, g, lr):
+        v = self.state.get(name)
+        if v is None:
+            v = self.state[name] = np.zeros_like(p)
+        v *= self.beta
+        v -= lr * g
+        p += v
+
+
+class RMSProp(_Optimizer):
+    """RMSProp: s <- rho s + (1 - rho) g^2; p <- p - lr g / (sqrt(s) + eps)."""
+
+    def __init__(self, lr=0.001, rho=0.9, eps=1e-8):
+        super().__init__(lr)
+        self.rho, self.eps = rho, eps
+
+    def _update(self, name, p, g, lr):
+        s = self.state.get(name)
+        if s is None:
+            s = self.state[name] = np.zeros_like(p)
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        p -= lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(_Optimizer):
+    """Adam: bias-corrected running means of g and g^2."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def _update(self, name, p, g, lr):
+        if name not in self.state:
+            self.state[name] = (np.zeros_like(p), np.zeros_like(p))
+        m, v = self.state[name]
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        mhat = m / (1 - self.beta1 ** self.k)
+        vhat = v / (1 - self.beta2 ** self.k)
+        p -= lr * mhat / (np.sqrt(vhat) + self.eps)
+
+
+class History(dict):
+    """Per-epoch lists: train_loss, train_acc, val_loss, val_acc (accuracies for classifiers)."""
+
+    def last(self, key):
+        """Return the latest value recorded under key."""
+        return self[key][-1]
+
+
+def iterate_minibatches(N, batch_size, rng):
+    """Yield index arrays covering range(N) in shuffled batches of batch_size (the last may be short)."""
+    order = rng.permutation(N) if rng is not None else np.arange(N)
+    for start in range(0, N, batch_size):
+        yield order[start:start + batch_size]
+
+
+def train(model, X, y, optimizer, epochs=100, batch_size=None, X_val=None, y_val=None,
+          seed=0, progress=True, shuffle=True):
+    """Train a model with ``model.loss(X, y) -> (loss, grads)`` and return its History.
+
+    batch_size None (or N) is batch gradient descent, 1 is single-example SGD, anything
+    between is mini-batch SGD. One epoch is one pass over the N training examples. The
+    training loss and accuracy of an epoch are averaged over its mini-batches; the
+    validation ones are measured at the end of the epoch.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    N = len(X)
+    if N == 0 or len(y) != N:
+        raise ValueError(f"X has {N} rows and y has {len(y)}: they must match and be non-empty")
+    bs = N if batch_size is None else int(batch_size)
+    if not 1 <= bs:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    classify = getattr(model, "output", "linear") != "linear"
+    rng = np.random.default_rng(seed) if shuffle else None
+    hist = History(train_loss=[], val_loss=[])
+    if classify:
+        hist.update(train_acc=[], val_acc=[])
+    bar = tqdm(range(epochs), disable=not progress, desc="epochs", leave=False)
+    whole = bs >= N and not shuffle
+    for _ in bar:
+        total, correct = 0.0, 0
+        for idx in ([slice(None)] if whole else iterate_minibatches(N, bs, rng)):
+            xb, yb = X[idx], y[idx]
+            loss, grads = model.loss(xb, yb)
+            optimizer.step(model.params, grads)
+            n = len(xb)
+            total += loss * n
+            if classify:
+                correct += int(np.sum(model.decide(model.scores) == yb.reshape(-1)))
+        hist["train_loss"].append(total / N)
+        if classify:
+            hist["train_acc"].append(correct / N)
+        if X_val is not None:
+            scores = model.forward(X_val)
+            hist["val_loss"].append(model.loss_fn(scores, y_val)[0] + model.penalty())
+            if classify:
+                acc = float(np.mean(model.decide(scores) == np.asarray(y_val).reshape(-1)))
+                hist["val_acc"].append(acc)
+        if progress:
+            bar.set_postfix(loss=f"{hist['train_loss'][-1]:.4f}")
+    return hist
