@@ -125,7 +125,9 @@ def softplus_grad(z):
 def _groups(z, k):
     z = np.asarray(z)
     if k < 1 or z.shape[-1] % k:
-        raise ValueError(f"maxout needs the last axis ({z.shape[-1]}) to split into groups of k={k}")
+        raise ValueError(
+            f"maxout needs the last axis ({z.shape[-1]}) to split into groups of k={k}"
+        )
     return z.reshape(*z.shape[:-1], z.shape[-1] // k, k)
 
 

@@ -184,21 +184,32 @@ def _graph(root):
     return nodes, edges
 
 
-def draw_graph(root, ax=None):
+def draw_graph(root, ax=None, fontsize=7):
     """Draw the computation graph that ends in `root`; return the matplotlib Figure.
 
     Values are boxes "label | data 1.00 | grad -4.00"; the operation that produced a
     value is a small circle just left of its box; arrows run from inputs to outputs.
-    Columns are depths from the root (inputs on the left, the root on the right).
-    Every value and every operation circle holds exactly one text.
+    Columns are depths from the root (inputs on the left, the root on the right), and
+    every value and every operation circle holds exactly one text. Layout units are
+    inches, so a new figure keeps the text legible whatever the size of the graph.
     """
     from matplotlib.figure import Figure
-    from matplotlib.patches import Circle, FancyArrowPatch
+    from matplotlib.patches import FancyArrowPatch
+
+    class _Edge(FancyArrowPatch):
+        """Draw an arrow between two boxed texts, clipped to their current boxes."""
+
+        def __init__(self, a, b, **kwargs):
+            super().__init__(a.get_position(), b.get_position(), patchA=a.get_bbox_patch(),
+                             patchB=b.get_bbox_patch(), **kwargs)
+            self._ends = (a, b)
+
+        def draw(self, renderer):
+            for text in self._ends:  # the boxes are drawn later (above the arrows)
+                text.update_bbox_position_size(renderer)
+            super().draw(renderer)
 
     nodes, edges = _graph(root)
-    children = {id(n): [] for n in nodes}
-    for p, c in edges:
-        children[id(p)].append(c)
     depth = {id(root): 0}  # longest path to the root: every input sits left of its uses
     for node in _topological(root)[::-1]:
         for p in node._prev:
@@ -207,43 +218,51 @@ def draw_graph(root, ax=None):
     layers = [[] for _ in range(max_depth + 1)]
     for n in nodes:
         layers[depth[id(n)]].append(n)
+    uses = {id(n): [] for n in nodes}
+    for p, c in edges:
+        uses[id(p)].append(c)
+    labels = {id(n): (f"{n.label} | " if n.label else "") + f"data {n.data:.2f} | grad "
+              f"{n.grad:.2f}" for n in nodes}
+
+    char = 0.6 * fontsize / 72  # approximate character width in inches
+    box = max(len(t) for t in labels.values()) * char + 0.2
+    circle = max([len(n._op) for n in nodes if n._op] or [0]) * char + 0.35
+    column, row = box + circle + 0.5, 3.4 * fontsize / 72
     y = {}
-    for d, layer in enumerate(layers):  # order each column by the mean row of its uses
-        key = [sum(y[id(c)] for c in children[id(n)]) / max(len(children[id(n)]), 1)
-               for n in layer]
+    for layer in layers:  # order each column by the mean row of its uses
+        key = [sum(y[id(c)] for c in uses[id(n)]) / max(len(uses[id(n)]), 1) for n in layer]
         layer[:] = [n for _, n in sorted(zip(key, layer), key=lambda t: t[0])]
         for i, n in enumerate(layer):
-            y[id(n)] = i - (len(layer) - 1) / 2
-    x = {id(n): 3.0 * (max_depth - depth[id(n)]) for n in nodes}
-    tallest = max(len(layer) for layer in layers)
+            y[id(n)] = (i - (len(layer) - 1) / 2) * row
+    x = {id(n): (max_depth - depth[id(n)]) * column + circle + 0.3 + box / 2 for n in nodes}
+    width = (max_depth + 1) * column
+    height = max(len(layer) for layer in layers) * row + 0.2
 
     if ax is None:
-        fig = Figure(figsize=(min(2.6 * (max_depth + 1), 40), min(0.7 * tallest + 1, 30)))
-        ax = fig.add_subplot()
-    fig = ax.figure
-    box = dict(boxstyle="round,pad=0.3", facecolor="#eef3fb", edgecolor="#4a6fa5")
+        ax = Figure(figsize=(width, height)).add_axes((0, 0, 1, 1))
+    style = dict(ha="center", va="center", fontsize=fontsize, zorder=3)
+    boxes, circles = {}, {}
+    for n in nodes:
+        boxes[id(n)] = ax.text(x[id(n)], y[id(n)], labels[id(n)], **style, bbox=dict(
+            boxstyle="round,pad=0.3", facecolor="#eef3fb", edgecolor="#4a6fa5"))
+        if n._op:
+            circles[id(n)] = ax.text(x[id(n)] - box / 2 - 0.25 - circle / 2, y[id(n)], n._op,
+                                     **style, bbox=dict(boxstyle="circle,pad=0.25",
+                                                        facecolor="white", edgecolor="0.3"))
 
-    def arrow(start, end, shrink_a, shrink_b):
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8,
-                                     color="0.35", lw=0.8, shrinkA=shrink_a,
-                                     shrinkB=shrink_b))
+    def arrow(a, b):
+        ax.add_patch(_Edge(a, b, arrowstyle="-|>", mutation_scale=8, color="0.35", lw=0.8,
+                           zorder=2))
 
     for n in nodes:
-        xn, yn = x[id(n)], y[id(n)]
-        name = f"{n.label} | " if n.label else ""
-        ax.text(xn, yn, f"{name}data {n.data:.2f} | grad {n.grad:.2f}", ha="center",
-                va="center", fontsize=7, bbox=box, zorder=3)
         if n._op:
-            xo = xn - 1.5
-            ax.add_patch(Circle((xo, yn), 0.22, facecolor="white", edgecolor="0.3", zorder=3))
-            ax.text(xo, yn, n._op, ha="center", va="center", fontsize=7, zorder=4)
-            arrow((xo, yn), (xn - 0.9, yn), 6, 0)
+            arrow(circles[id(n)], boxes[id(n)])
             for p in n._prev:
-                arrow((x[id(p)] + 0.9, y[id(p)]), (xo, yn), 0, 7)
-    ax.set_xlim(-1.2, 3.0 * max_depth + 1.2)
-    ax.set_ylim(-tallest / 2 - 0.2, tallest / 2 + 0.2)
+                arrow(boxes[id(p)], circles[id(n)])
+    ax.set_xlim(0, width)
+    ax.set_ylim(-height / 2, height / 2)
     ax.set_axis_off()
-    return fig
+    return ax.figure
 
 
 def _topological(root):

@@ -46,15 +46,22 @@ def _check_rows(scores, y):
         raise ValueError("cannot average a loss over an empty batch")
 
 
+def _align(scores, y):
+    scores = np.asarray(scores)
+    y = np.asarray(y, dtype=scores.dtype)
+    _check_rows(scores, y)
+    if y.size != scores.size:
+        raise ValueError(f"targets of shape {y.shape} do not fit scores of shape {scores.shape}")
+    return scores, y.reshape(scores.shape)
+
+
 def mse(scores, y):
     """Mean squared error (1 / 2N) sum ||scores - y||^2 and its gradient (scores - y) / N.
 
     Inputs: scores (N, C) or (N,), y of the same shape.
     Returns: loss (float), dscores shaped like scores.
     """
-    scores = np.asarray(scores)
-    y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
-    _check_rows(scores, y)
+    scores, y = _align(scores, y)
     n = scores.shape[0]
     diff = scores - y
     return float(0.5 * np.sum(diff * diff) / n), diff / n
@@ -67,9 +74,7 @@ def bce_with_logits(scores, y):
     Inputs: scores (N,) or (N, 1) logits, y (N,) or (N, 1) in {0, 1} (or in [0, 1]).
     Returns: loss (float), dscores = (sigmoid(scores) - y) / N shaped like scores.
     """
-    scores = np.asarray(scores)
-    y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
-    _check_rows(scores, y)
+    scores, y = _align(scores, y)
     n = scores.shape[0]
     # -[y log s + (1-y) log(1-s)] = max(z, 0) - z y + log(1 + exp(-|z|))
     per = np.maximum(scores, 0) - scores * y + np.log1p(np.exp(-np.abs(scores)))

@@ -134,7 +134,7 @@ class MLP:
         """
         if self._caches is None:
             raise RuntimeError("call forward before backward")
-        p, grads = self.params, {}
+        grads = {}
         dh = dscores
         for i in range(self.L, 0, -1):
             fc, ac, residual = self._caches[i - 1]

@@ -128,7 +128,7 @@ class History(dict):
 
 
 def iterate_minibatches(N, batch_size, rng):
-    """Yield index arrays covering range(N) in shuffled batches of batch_size (the last may be short)."""
+    """Yield index arrays covering range(N) in shuffled batches (the last may be short)."""
     order = rng.permutation(N) if rng is not None else np.arange(N)
     for start in range(0, N, batch_size):
         yield order[start:start + batch_size]
@@ -180,3 +180,52 @@ def train(model, X, y, optimizer, epochs=100, batch_size=None, X_val=None, y_val
         if progress:
             bar.set_postfix(loss=f"{hist['train_loss'][-1]:.4f}")
     return hist
+
+
+# The perceptron: a threshold unit trained by Rosenblatt's rule (chapter 1).
+
+def perceptron_predict(X, w, b):
+    """Return the threshold unit's outputs step(X @ w + b): int64 (N,) of 0s and 1s.
+
+    Inputs: X (N, D), w (D,), b a number.
+    """
+    return (np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b >= 0).astype(
+        np.int64)
+
+
+def perceptron_train(X, t, lr=1.0, epochs=10, w=None, b=0.0):
+    """Train a threshold unit with Rosenblatt's rule; return (w, b, history).
+
+    Inputs: X (N, D), targets t (N,) of 0s and 1s, learning rate lr > 0, at most `epochs`
+    passes over the examples in order, starting weights w (D,) (zeros if None) and bias b.
+    For each example, y = step(x @ w + b), then w <- w + lr * (t - y) * x and
+    b <- b + lr * (t - y): nothing changes when y = t. Training stops after the first
+    epoch with no mistake.
+    Returns: w (D,), b (float), and history, the list of (w, b) pairs visited: the start,
+    then one pair after each update.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    t = np.asarray(t).reshape(-1)
+    if X.ndim != 2 or len(X) != len(t) or len(X) == 0:
+        raise ValueError(f"X must be (N, D) with N = len(t) > 0, got {X.shape} and {t.shape}")
+    if not np.all((t == 0) | (t == 1)):
+        raise ValueError("targets t must be 0 or 1")
+    if not lr > 0:
+        raise ValueError(f"the learning rate must be positive, got {lr!r}")
+    w = np.zeros(X.shape[1]) if w is None else np.array(w, dtype=np.float64).reshape(-1)
+    if w.shape != (X.shape[1],):
+        raise ValueError(f"w must have shape ({X.shape[1]},), got {w.shape}")
+    b = float(b)
+    history = [(w.copy(), b)]
+    for _ in range(int(epochs)):
+        mistakes = 0
+        for x, target in zip(X, t):
+            err = float(target) - float(x @ w + b >= 0)
+            if err != 0.0:
+                w = w + lr * err * x
+                b = b + lr * err
+                history.append((w.copy(), b))
+                mistakes += 1
+        if mistakes == 0:
+            break
+    return w, b, history
