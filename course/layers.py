@@ -33,7 +33,9 @@ def affine_forward(x, W, b):
     Inputs: x (N, D), W (D, H), b (H,).
     Returns: out (N, H), cache (x, W).
     """
-    return x @ W + b, (x, W)
+    out = x @ W
+    out += b
+    return out, (x, W)
 
 
 def affine_backward(dout, cache):
