@@ -193,7 +193,6 @@ def draw_graph(root, ax=None, fontsize=7):
     every value and every operation circle holds exactly one text. Layout units are
     inches, so a new figure keeps the text legible whatever the size of the graph.
     """
-    from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch
 
     class _Edge(FancyArrowPatch):
@@ -239,7 +238,7 @@ def draw_graph(root, ax=None, fontsize=7):
     height = max(len(layer) for layer in layers) * row + 0.2
 
     if ax is None:
-        ax = Figure(figsize=(width, height)).add_axes((0, 0, 1, 1))
+        ax = _figure_class()(figsize=(width, height)).add_axes((0, 0, 1, 1))
     style = dict(ha="center", va="center", fontsize=fontsize, zorder=3)
     boxes, circles = {}, {}
     for n in nodes:
@@ -265,6 +264,21 @@ def draw_graph(root, ax=None, fontsize=7):
     return ax.figure
 
 
+def _figure_class():
+    """Return a Figure subclass that Jupyter shows as a PNG without pyplot."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    class GraphFigure(Figure):
+        def _repr_png_(self):
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
+
+    return GraphFigure
+
+
 def _topological(root):
     """Return the nodes of the graph ending in `root`, every parent before its children."""
     order, seen, stack = [], set(), [(root, False)]
@@ -277,3 +291,119 @@ def _topological(root):
             stack.append((node, True))
             stack.extend((p, False) for p in node._prev if id(p) not in seen)
     return order
+
+
+class Dual:
+    """Store a value and one directional derivative: the number a + b eps with eps^2 = 0.
+
+    Forward-mode automatic differentiation: seed the input of interest with tangent 1
+    (the others with 0), evaluate the function once, and the output's ``tangent`` is the
+    derivative along that input. Supports the same operations and methods as ``Value``.
+
+    >>> x, y, z = Dual(-2.0, 1.0), Dual(5.0), Dual(-4.0)
+    >>> f = (x + y) * z
+    >>> f.value, f.tangent
+    (-12.0, -4.0)
+    """
+
+    def __init__(self, value, tangent=0.0):
+        self.value = float(value)
+        self.tangent = float(tangent)
+
+    def __add__(self, other):
+        """Add: (a + b eps) + (c + d eps) = (a + c) + (b + d) eps."""
+        other = _as_dual(other)
+        return Dual(self.value + other.value, self.tangent + other.tangent)
+
+    def __mul__(self, other):
+        """Multiply: (a + b eps)(c + d eps) = ac + (ad + bc) eps."""
+        other = _as_dual(other)
+        return Dual(self.value * other.value,
+                    self.tangent * other.value + self.value * other.tangent)
+
+    def __pow__(self, exponent):
+        """Raise to a constant number power."""
+        if not isinstance(exponent, Number) or isinstance(exponent, bool):
+            raise TypeError(f"Dual ** p needs a plain number p, not {type(exponent).__name__}")
+        return Dual(self.value ** exponent,
+                    exponent * self.value ** (exponent - 1) * self.tangent)
+
+    def _chain(self, f, df):
+        """Apply a function with value f and derivative df at self.value."""
+        return Dual(f, df * self.tangent)
+
+    def exp(self):
+        """Apply the exponential."""
+        e = math.exp(self.value)
+        return self._chain(e, e)
+
+    def log(self):
+        """Apply the natural logarithm (value must be positive)."""
+        if self.value <= 0:
+            raise ValueError(f"log needs a positive value, got {self.value!r}")
+        return self._chain(math.log(self.value), 1.0 / self.value)
+
+    def tanh(self):
+        """Apply the hyperbolic tangent."""
+        t = math.tanh(self.value)
+        return self._chain(t, 1.0 - t * t)
+
+    def sigmoid(self):
+        """Apply the logistic sigmoid."""
+        x = self.value
+        s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+        return self._chain(s, s * (1.0 - s))
+
+    def relu(self):
+        """Apply max(0, x); the derivative at 0 is taken as 0."""
+        return self._chain(max(self.value, 0.0), float(self.value > 0))
+
+    def __neg__(self):
+        """Negate."""
+        return self * -1
+
+    def __sub__(self, other):
+        """Subtract."""
+        return self + (-_as_dual(other))
+
+    def __truediv__(self, other):
+        """Divide."""
+        return self * _as_dual(other) ** -1
+
+    def __radd__(self, other):
+        """Add to a number."""
+        return self + other
+
+    def __rmul__(self, other):
+        """Multiply a number."""
+        return self * other
+
+    def __rsub__(self, other):
+        """Subtract from a number."""
+        return _as_dual(other) - self
+
+    def __rtruediv__(self, other):
+        """Divide a number."""
+        return _as_dual(other) / self
+
+    def __repr__(self):
+        return f"Dual(value={self.value:.6g}, tangent={self.tangent:.6g})"
+
+
+def _as_dual(x):
+    """Wrap a number as a constant Dual (tangent 0); a Dual is returned unchanged."""
+    return x if isinstance(x, Dual) else Dual(x)
+
+
+def forward_mode_gradient(f, point):
+    """Return the gradient of a scalar f(*inputs) at point by forward mode: one pass per input.
+
+    f takes len(point) Duals and returns a Dual. Pass i seeds input i with tangent 1 and
+    reads the derivative along it from the output, so the cost grows with the number of
+    inputs, unlike one reverse-mode ``backward()``.
+    """
+    grad = []
+    for i in range(len(point)):
+        inputs = [Dual(v, 1.0 if j == i else 0.0) for j, v in enumerate(point)]
+        grad.append(_as_dual(f(*inputs)).tangent)
+    return grad

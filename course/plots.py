@@ -1,0 +1,507 @@
+"""Pure plotting functions for the course.
+
+Each function takes arrays or callables, draws on the given ``ax`` (or on a new figure)
+and returns the matplotlib ``Figure``; none of them displays anything. A new figure is a
+:class:`NotebookFigure`, a ``Figure`` not registered with pyplot: in a notebook it shows
+once, as a PNG, when it is the value of a cell (or is passed to ``display``), whatever
+the backend; it never piles up in pyplot's figure list; ``plt.show()`` is never needed.
+A figure made with ``plt.subplots`` and passed in through ``ax`` is pyplot's: the
+notebook shows it by itself, so end that line with ``;`` to avoid a second copy.
+
+Shapes: X (N, 2) inputs of a 2-D classification task, y (N,) integer labels,
+H (N, H) a hidden representation, C classes.
+"""
+
+import io
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+"""Colour of class k is CLASS_COLORS[k % 10], in every plot of the package."""
+
+REGION_ALPHA = 0.3
+"""Opacity of the class regions painted behind the points."""
+
+ACTIVATION_NAMES = ("step", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "prelu",
+                    "abs", "softplus")
+"""Names accepted by plot_activation (course.activations.get)."""
+
+_ACTIVATION_PARAMS = {"prelu": {"a": 0.25}, "leaky_relu": {"alpha": 0.1}}
+
+
+class NotebookFigure(Figure):
+    """A Figure that Jupyter shows as a PNG, with or without pyplot's inline backend."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def _new_axes(ax, figsize=(5, 4)):
+    """Return (figure, axes): the given axes and its figure, or a new one-panel figure."""
+    if ax is None:
+        ax = NotebookFigure(figsize=figsize, layout="constrained").add_subplot()
+    return ax.figure, ax
+
+
+def _class_colors(count):
+    """Return the first `count` class colours (cycling after 10)."""
+    return [CLASS_COLORS[k % len(CLASS_COLORS)] for k in range(count)]
+
+
+def _points_2d(X):
+    """Return X as a float array (N, 2) or raise ValueError."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2), got {X.shape}")
+    return X
+
+
+def _labels(y, n):
+    """Return integer labels (N,) from labels (N,) or one-hot rows (N, C)."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        y = y.argmax(axis=1)
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape ({n},) or ({n}, C), got {y.shape}")
+    return y.astype(np.int64)
+
+
+def _box(X, pad=0.1):
+    """Return (x_min, x_max, y_min, y_max) around the points, padded by `pad` of the span."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    margin = pad * np.where(hi > lo, hi - lo, 1.0)
+    return lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1]
+
+
+def plot_activation(name, z=None, ax=None, **params):
+    """Plot an activation f(z) (solid) and its derivative f'(z) (dashed).
+
+    `z` defaults to 401 points on [-4, 4]; `params` go to f and f_grad (for example
+    a=0.25 for "prelu", alpha=0.1 for "leaky_relu", the values shown by default).
+    """
+    from course.activations import get
+
+    f, f_grad = get(name)
+    z = np.linspace(-4, 4, 401) if z is None else np.asarray(z, dtype=np.float64)
+    params = {**_ACTIVATION_PARAMS.get(name, {}), **params}
+    value, slope = f(z, **params), f_grad(z, **params)
+    if isinstance(slope, tuple):  # (df/dz, df/dparameter): keep df/dz
+        slope = slope[0]
+    fig, ax = _new_axes(ax, figsize=(4, 3))
+    ax.plot(z, value, color="C0", label="f(z)")
+    ax.plot(z, slope, color="C1", linestyle="--", label="f'(z)")
+    ax.set_title(name)
+    ax.set_xlabel("z")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_activations(names=ACTIVATION_NAMES, z=None, ncols=3):
+    """Plot several activations and their derivatives on a grid, one panel per name."""
+    names = [names] if isinstance(names, str) else list(names)
+    if not names:
+        raise ValueError("names must hold at least one activation name")
+    ncols = min(ncols, len(names))
+    nrows = -(-len(names) // ncols)
+    fig = NotebookFigure(figsize=(3.4 * ncols, 2.8 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for name, ax in zip(names, axes):
+        plot_activation(name, z=z, ax=ax)
+    for ax in axes[len(names):]:
+        fig.delaxes(ax)
+    return fig
+
+
+def _predicted_labels(out, n):
+    """Turn predictions into labels (N,): argmax of scores (N, C), labels, or p >= 0.5."""
+    out = np.asarray(out)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if out.ndim == 2 and out.shape[0] == n:
+        return out.argmax(axis=1)
+    if out.shape != (n,):
+        raise ValueError(f"predict must return (N,) labels or probabilities or (N, C) scores "
+                         f"for N = {n} grid points, got shape {out.shape}")
+    if np.all(out == np.round(out)):
+        if out.min() < 0:
+            raise ValueError("predicted labels must be non-negative integers")
+        return out.astype(np.int64)
+    if out.min() >= 0 and out.max() <= 1:
+        return (out >= 0.5).astype(np.int64)
+    raise ValueError("1-D predictions must be integer labels or probabilities in [0, 1]; "
+                     "return raw scores as (N, C)")
+
+
+def plot_decision_boundary(predict, X, y, ax=None, resolution=200, title=None):
+    """Paint the class regions of `predict` over the points X (N, 2) coloured by y (N,).
+
+    `predict(X_grid)` gets a grid (resolution^2, 2) and returns labels (M,),
+    probabilities of class 1 (M,), or scores (M, C) (the class is the argmax).
+    """
+    X = _points_2d(X)
+    y = _labels(y, len(X))
+    x0, x1, y0, y1 = _box(X)
+    xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.c_[xx.ravel(), yy.ravel()]
+    regions = _predicted_labels(predict(grid), len(grid)).reshape(xx.shape)
+    C = int(max(regions.max(), y.max())) + 1
+    colors = _class_colors(C)
+    fig, ax = _new_axes(ax)
+    ax.contourf(xx, yy, regions, levels=np.arange(C + 1) - 0.5, cmap=ListedColormap(colors),
+                alpha=REGION_ALPHA)
+    ax.scatter(X[:, 0], X[:, 1], c=[colors[k] for k in y], s=20, edgecolors="k",
+               linewidths=0.5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    if title is not None:
+        ax.set_title(title)
+    return fig
+
+
+def plot_history(history, ax=None):
+    """Plot training curves: a loss panel and an accuracy panel.
+
+    `history` maps keys among "train_loss", "val_loss", "train_acc", "val_acc" to
+    per-epoch lists (missing keys are skipped). `ax` may be one Axes (accuracy then goes
+    on a twin y-axis) or a pair of Axes.
+    """
+    panels = [(kind, [k for k in (f"train_{kind}", f"val_{kind}") if len(history.get(k, ()))])
+              for kind in ("loss", "acc")]
+    panels = [(kind, keys) for kind, keys in panels if keys]
+    if not panels:
+        raise ValueError("history has none of 'train_loss', 'val_loss', 'train_acc', "
+                         f"'val_acc'; got keys {sorted(history)}")
+    if ax is None:
+        fig = NotebookFigure(figsize=(4.5 * len(panels), 3.2), layout="constrained")
+        axes = list(fig.subplots(1, len(panels), squeeze=False)[0])
+    elif isinstance(ax, (list, tuple, np.ndarray)):
+        axes = list(ax)
+    else:
+        axes = [ax, ax.twinx()] if len(panels) == 2 else [ax]
+    for (kind, keys), panel in zip(panels, axes):
+        for key in keys:
+            values = np.asarray(history[key], dtype=np.float64)
+            panel.plot(np.arange(1, len(values) + 1), values,
+                       linestyle="-" if key.startswith("train") else "--",
+                       color="C0" if kind == "loss" else "C2",
+                       label=key.replace("_", " "))
+        panel.set_xlabel("epoch")
+        panel.set_ylabel("loss" if kind == "loss" else "accuracy")
+        panel.legend(fontsize="small")
+    return axes[0].figure
+
+
+def plot_fit(x, y, predictions, ax=None, target=None):
+    """Plot data (x, y) as points and each fit as a line.
+
+    x, y: (N,) or (N, 1). `predictions` maps a label to predictions at x, or to a pair
+    (x_grid, predictions) for fits evaluated elsewhere. `target` is an optional callable
+    drawn dashed.
+    """
+    x, y = np.ravel(x), np.ravel(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    fig, ax = _new_axes(ax)
+    ax.scatter(x, y, s=12, color="0.5", alpha=0.7, label="data")
+    if target is not None:
+        grid = np.linspace(x.min(), x.max(), 400)
+        ax.plot(grid, np.ravel(target(grid)), color="k", linestyle="--", lw=1, label="target")
+    for label, pred in predictions.items():
+        if isinstance(pred, tuple):
+            xp, yp = np.ravel(pred[0]), np.ravel(pred[1])
+        else:
+            xp, yp = x, np.ravel(pred)
+        if len(xp) != len(yp):
+            raise ValueError(f"prediction {label!r} has {len(yp)} values for {len(xp)} inputs")
+        order = np.argsort(xp)
+        ax.plot(xp[order], yp[order], lw=2, label=str(label))
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_gradient_norms(norms, ax=None, labels=None):
+    """Plot per-layer gradient norms on a log scale, one line per run.
+
+    `norms` maps a run label to a sequence of norms, layer 1 first (a bare sequence is
+    one unlabelled run). `labels` optionally names the layers on the x-axis.
+    """
+    if not isinstance(norms, dict):
+        norms = {None: norms}
+    fig, ax = _new_axes(ax)
+    longest = 0
+    for label, values in norms.items():
+        values = np.asarray(values, dtype=np.float64)
+        longest = max(longest, len(values))
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+    ax.set_yscale("log")
+    layers = np.arange(1, longest + 1)
+    if labels is not None:
+        if len(labels) != longest:
+            raise ValueError(f"labels names {len(labels)} layers, norms have {longest}")
+        ax.set_xticks(layers, labels)
+    else:
+        ax.set_xticks(layers)
+    ax.set_xlabel("layer")
+    ax.set_ylabel("gradient norm")
+    if any(label is not None for label in norms):
+        ax.legend(fontsize="small")
+    return fig
+
+
+def plot_hidden_representation(H, y, ax=None):
+    """Scatter a hidden representation H (N, H) coloured by class y (N,).
+
+    With more than two columns, H is projected on its first two principal components.
+    """
+    H = np.asarray(H, dtype=np.float64)
+    if H.ndim != 2:
+        raise ValueError(f"H must have shape (N, H), got {H.shape}")
+    y = _labels(y, len(H))
+    if H.shape[1] == 1:
+        coords, names = np.c_[H, np.zeros(len(H))], ("h1", "")
+    elif H.shape[1] == 2:
+        coords, names = H, ("h1", "h2")
+    else:
+        centred = H - H.mean(axis=0)
+        _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        coords = centred @ vt[:2].T
+        share = s ** 2 / max(np.sum(s ** 2), np.finfo(float).tiny)
+        names = (f"PC1 ({share[0]:.0%} of variance)", f"PC2 ({share[1]:.0%} of variance)")
+    fig, ax = _new_axes(ax)
+    colors = _class_colors(int(y.max()) + 1)
+    for k in np.unique(y):
+        ax.scatter(coords[y == k, 0], coords[y == k, 1], s=15, color=colors[k],
+                   label=f"class {k}")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_perceptron_step(X, y, w, b, ax=None, highlight=None):
+    """Plot points X (N, 2), the line w.x + b = 0 and the two sides it separates.
+
+    y (N,) holds labels {0, 1} or {-1, +1}; the side where w.x + b > 0 is shaded with the
+    positive class colour. `highlight` circles the point with that index.
+    """
+    X = _points_2d(X)
+    y = np.asarray(y)
+    w = np.asarray(w, dtype=np.float64).ravel()
+    b = float(np.ravel(b)[0]) if np.ndim(b) else float(b)
+    x0, x1, y0, y1 = _box(X, pad=0.2)
+    neg, pos = CLASS_COLORS[0], CLASS_COLORS[1]
+    fig, ax = _new_axes(ax)
+    xx, yy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+    side = (w[0] * xx + w[1] * yy + b > 0).astype(float)
+    ax.imshow(side, origin="lower", extent=(x0, x1, y0, y1), aspect="auto", vmin=0, vmax=1,
+              cmap=ListedColormap([neg, pos]), alpha=REGION_ALPHA, interpolation="nearest")
+    if abs(w[1]) >= abs(w[0]) and w[1] != 0:
+        xs = np.array([x0, x1])
+        ax.plot(xs, -(w[0] * xs + b) / w[1], color="k", lw=1.5)
+    elif w[0] != 0:
+        ys = np.array([y0, y1])
+        ax.plot(-(w[1] * ys + b) / w[0], ys, color="k", lw=1.5)
+    for value in np.unique(y):
+        mask = y == value
+        ax.scatter(X[mask, 0], X[mask, 1], s=30, color=pos if value > 0 else neg,
+                   edgecolors="k", linewidths=0.5, label=f"y = {value:g}")
+    if highlight is not None:
+        ax.scatter(X[highlight, 0], X[highlight, 1], s=250, facecolors="none",
+                   edgecolors="k", linewidths=2)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title(f"w = ({w[0]:.2f}, {w[1]:.2f}), b = {b:.2f}")
+    ax.legend(fontsize="small", loc="best")
+    return fig
+
+
+def plot_loss_surface(f, xlim, ylim, ax=None, path=None, levels=30, resolution=100,
+                      vectorized=True):
+    """Draw contours of a 2-D function with an optional optimisation path (T, 2).
+
+    With `vectorized`, f(x, y) is called once on (resolution, resolution) grids and
+    returns an array of the same shape; otherwise f(w) is called on each point w (2,).
+    The path is drawn as a line with markers, its last point as a star.
+    """
+    xs = np.linspace(*xlim, resolution)
+    ys = np.linspace(*ylim, resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    if vectorized:
+        zz = np.asarray(f(xx, yy), dtype=np.float64)
+        if zz.shape != xx.shape:
+            raise ValueError(f"f(x, y) returned shape {zz.shape} for grids of shape "
+                             f"{xx.shape}; pass vectorized=False for f(w) with w (2,)")
+    else:
+        zz = np.array([[f(np.array([a, c])) for a in xs] for c in ys], dtype=np.float64)
+    fig, ax = _new_axes(ax)
+    ax.contour(xx, yy, zz, levels=levels, cmap="viridis", linewidths=0.8)
+    if path is not None:
+        path = np.asarray(path, dtype=np.float64)
+        if path.ndim != 2 or path.shape[1] != 2:
+            raise ValueError(f"path must have shape (T, 2), got {path.shape}")
+        ax.plot(path[:, 0], path[:, 1], marker="o", ms=3, lw=1, color="C3", label="path")
+        ax.scatter(path[-1:, 0], path[-1:, 1], marker="*", s=150, color="C3", zorder=3)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    return fig
+
+
+def plot_success_rates(successes, trials, ax=None, xlabel="setting", title=None):
+    """Draw one bar per setting: the fraction of `trials` runs that succeeded.
+
+    `successes` maps a setting (for example a hidden width) to its number of successful
+    runs out of `trials`. Each bar is labelled "k/trials"; the y-axis is the rate in [0, 1].
+    """
+    if not successes:
+        raise ValueError("successes must hold at least one setting")
+    trials = int(trials)
+    counts = np.array([int(k) for k in successes.values()])
+    if trials < 1 or counts.min() < 0 or counts.max() > trials:
+        raise ValueError(f"each count must be in [0, trials] with trials >= 1, got "
+                         f"{dict(successes)} out of {trials}")
+    fig, ax = _new_axes(ax, figsize=(4.5, 3.2))
+    positions = np.arange(len(counts))
+    bars = ax.bar(positions, counts / trials, color="C0", width=0.6)
+    for bar, k in zip(bars, counts):
+        ax.annotate(f"{k}/{trials}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize="small", xytext=(0, 2),
+                    textcoords="offset points")
+    ax.set_xticks(positions, [str(s) for s in successes])
+    ax.set_ylim(0, 1.12)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("success rate")
+    if title is not None:
+        ax.set_title(title)
+    return fig
+
+
+def plot_curves(x, curves, ax=None, xlabel="x", ylabel=None, title=None):
+    """Plot several curves over the same x (N,), one labelled line per entry of `curves`.
+
+    `curves` maps a label to values (N,) at x. A horizontal line marks y = 0.
+    """
+    x = np.ravel(np.asarray(x, dtype=np.float64))
+    if not curves:
+        raise ValueError("curves must hold at least one curve")
+    fig, ax = _new_axes(ax)
+    ax.axhline(0, color="0.6", lw=0.8)
+    for label, values in curves.items():
+        values = np.ravel(np.asarray(values, dtype=np.float64))
+        if values.shape != x.shape:
+            raise ValueError(f"curve {label!r} has {values.size} values for {x.size} points")
+        ax.plot(x, values, lw=2, label=str(label))
+    ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_softmax(z, y=None, temperature=1.0, ax=None):
+    """Draw p = softmax(z / temperature) for logits z (C,) as one bar per class.
+
+    With a target class y, its bar is outlined and the title gives the cross-entropy
+    loss -log p_y (computed as -log_softmax, so it stays finite for any logits).
+    """
+    from course.losses import log_softmax
+
+    z = np.ravel(np.asarray(z, dtype=np.float64))
+    if z.size < 2:
+        raise ValueError(f"need at least two logits, got {z.size}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    logp = log_softmax(z / temperature)
+    p = np.exp(logp)
+    fig, ax = _new_axes(ax, figsize=(4.5, 3.2))
+    positions = np.arange(z.size)
+    bars = ax.bar(positions, p, color=_class_colors(z.size), width=0.6)
+    for bar, value in zip(bars, p):
+        ax.annotate(f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize="small", xytext=(0, 2),
+                    textcoords="offset points")
+    ax.set_xticks(positions, [f"class {k}\nz = {v:.2f}" for k, v in enumerate(z)])
+    ax.set_ylim(0, 1.12)
+    ax.set_ylabel("probability")
+    title = f"softmax(z / T), T = {temperature:.2f}"
+    if y is not None:
+        y = int(y)
+        if not 0 <= y < z.size:
+            raise ValueError(f"target class must be in [0, {z.size}), got {y}")
+        bars[y].set_edgecolor("k")
+        bars[y].set_linewidth(2.5)
+        title += f"\ntarget class {y}: loss -log p = {-logp[y]:.3f}"
+    ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_scaling(x, curves, ax=None, xlabel="x", ylabel="y", logx=False, logy=False,
+                 title=None, marker="o"):
+    """Plot measurements against a size (a width, a depth, an epoch), optionally on log axes.
+
+    `curves` maps a label to values (len(x),), or to a pair (x_values, values) for a
+    curve measured at other points. Use it for an error against a width, a count against
+    a depth, or losses against epochs.
+    """
+    if not curves:
+        raise ValueError("curves must hold at least one curve")
+    x = np.ravel(np.asarray(x, dtype=np.float64))
+    fig, ax = _new_axes(ax, figsize=(5, 3.5))
+    for label, values in curves.items():
+        xs, ys = (values if isinstance(values, tuple) else (x, values))
+        xs = np.ravel(np.asarray(xs, dtype=np.float64))
+        ys = np.ravel(np.asarray(ys, dtype=np.float64))
+        if len(xs) != len(ys):
+            raise ValueError(f"curve {label!r} has {len(ys)} values for {len(xs)} points")
+        ax.plot(xs, ys, marker=marker, ms=4, label=str(label))
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both" if logx or logy else "major")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_linear_regions(x, values, patterns, ax=None, title=None):
+    """Plot a network's output along a line with its linear pieces shaded in turn.
+
+    x (N,) increasing positions along the line, values (N,) the output there, patterns
+    (N, U) the activation pattern of each point (course.network.activation_patterns).
+    A piece is a run of equal patterns; their number is written in the title.
+    """
+    x = np.ravel(np.asarray(x, dtype=np.float64))
+    values = np.ravel(np.asarray(values, dtype=np.float64))
+    patterns = np.asarray(patterns)
+    if patterns.ndim == 1:
+        patterns = patterns[:, None]
+    if not (len(x) == len(values) == len(patterns)) or len(x) < 2:
+        raise ValueError(f"x, values and patterns need the same length >= 2, got {len(x)}, "
+                         f"{len(values)} and {len(patterns)}")
+    change = np.flatnonzero(np.any(patterns[1:] != patterns[:-1], axis=1)) + 1
+    bounds = np.concatenate([[0], change, [len(x)]])
+    edges = np.concatenate([[x[0]], (x[change - 1] + x[change]) / 2, [x[-1]]])
+    fig, ax = _new_axes(ax, figsize=(6, 3))
+    for j in range(len(bounds) - 1):
+        ax.axvspan(edges[j], edges[j + 1], color="C0" if j % 2 else "C1", alpha=0.12, lw=0)
+    ax.plot(x, values, color="k", lw=1.5)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_xlabel("position along the line")
+    ax.set_ylabel("network output")
+    pieces = f"{len(bounds) - 1} linear pieces"
+    ax.set_title(pieces if title is None else f"{title}: {pieces}")
+    return fig
