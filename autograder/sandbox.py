@@ -22,6 +22,7 @@ judge in this trusted process, which never runs student code.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import fcntl
 import importlib.util
@@ -127,7 +128,8 @@ def _package_dirs() -> list[str]:
     for name in ("course", "autograder"):
         spec = importlib.util.find_spec(name)
         if spec and spec.submodule_search_locations:
-            dirs.extend(str(Path(p).resolve()) for p in spec.submodule_search_locations)
+            dirs.extend(str(Path(p).resolve()) for p in spec.submodule_search_locations
+                        if os.path.isdir(p))
     return dirs
 
 
@@ -144,6 +146,7 @@ class Sandbox:
         self.home = root / "home"
         self.record = root / "record"
         self.kernel_dir = root / "kernel"
+        self.stderr_log = root.parent / "kernel-stderr.log"
         for d in (self.work, self.home, self.record, self.kernel_dir):
             d.mkdir(parents=True, exist_ok=True)
             self.give(d)
@@ -196,7 +199,7 @@ class Sandbox:
             "--",
         ]
         if not self.confined:
-            return rlimits + inner
+            return (rlimits if shutil.which("prlimit") else []) + inner
         cmd = [
             bwrap_path() or "bwrap", "--die-with-parent", "--new-session",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
@@ -208,13 +211,25 @@ class Sandbox:
             cmd += ["--ro-bind-try", p, p]
         ro = {sys.base_prefix, sys.prefix, str(Path(sys.executable).resolve().parent.parent)}
         ro.update(_package_dirs())
+        made: set[str] = {"/", "/usr", "/etc", "/tmp"}
+
+        def parents(path: str) -> list[str]:
+            # bwrap creates missing mount points 0700: make them traversable first.
+            out = []
+            for a in reversed(Path(path).parents):
+                if str(a) not in made:
+                    made.add(str(a))
+                    out += ["--perms", "0755", "--dir", str(a)]
+            return out
+
+        cmd += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp"]
         for p in sorted(ro):
             if p and not p.startswith("/usr/"):
-                cmd += ["--ro-bind", p, p]
-        cmd += ["--proc", "/proc", "--dev", "/dev",
-                "--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp",
-                "--bind", str(self.root), str(self.root),
-                "--chdir", str(self.work), "--clearenv"]
+                cmd += parents(p) + ["--ro-bind", p, p]
+                made.add(p)
+        cmd += parents(str(self.root)) + ["--bind", str(self.root), str(self.root),
+                                          "--chdir", str(self.work), "--clearenv"]
         for k, v in self.env.items():
             cmd += ["--setenv", k, v]
         cmd += ["--"] + rlimits
@@ -251,7 +266,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             kw["env"] = {**os.environ, **self.sandbox.env}
         kw["cwd"] = str(self.sandbox.work)
         kw["stdout"] = subprocess.DEVNULL
-        kw["stderr"] = subprocess.DEVNULL
+        # The kernel's own stderr (capped by RLIMIT_FSIZE), to diagnose a failed start.
+        kw["stderr"] = open(self.sandbox.stderr_log, "ab")
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
@@ -263,6 +279,12 @@ class _CappedClient(NotebookClient):
         self.output_limit = output_limit
         self.output_used = 0
         self.truncated = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is not None:
+            _note(cell, "CellTimeoutError",
+                  f"cell ran longer than {timeout} s and was interrupted")
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):  # noqa: D102
         content = msg.get("content", {})
@@ -321,10 +343,7 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             timeout=lim.cell_timeout, startup_timeout=lim.startup_timeout,
             allow_errors=True, interrupt_on_timeout=True, raise_on_iopub_timeout=False,
             iopub_timeout=4, shutdown_kernel="immediate", record_timing=False,
-            error_on_timeout={"ename": "CellTimeoutError",
-                              "evalue": f"cell took longer than {lim.cell_timeout} s",
-                              "traceback": [f"CellTimeoutError: cell took longer than "
-                                            f"{lim.cell_timeout} s and was interrupted"]},
+            error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
         )
         lost: tuple[int, str] | None = None
         try:
@@ -362,8 +381,10 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
                 if pos < len(code) and (restarts or pos):
                     lost = (code[pos], f"DeadKernel:{type(e).__name__}")
                 else:
-                    raise SandboxError(f"could not start the sandboxed kernel: {e!r}") from e
+                    raise SandboxError(f"could not start the sandboxed kernel: {e!r}\n"
+                                       f"{_tail(sandbox.stderr_log)}") from e
         finally:
+            atexit.unregister(client._cleanup_kernel)
             output_used += client.output_used
             try:
                 if km.has_kernel:
@@ -383,10 +404,7 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
         if why in ("CellTimeoutError", "Unresponsive"):
             text = (f"cell ran longer than {lim.cell_timeout} s and did not stop when "
                     "interrupted; the kernel was restarted and the cells above re-run")
-            if not _timed_out(cell):
-                _note(cell, "CellTimeoutError", text)
-            else:
-                _note(cell, "KernelRestarted", text)
+            _note(cell, "CellTimeoutError" if not _timed_out(cell) else "KernelRestarted", text)
         else:
             text = ("the kernel died while running this cell (exit, crash or memory limit); "
                     "the kernel was restarted and the cells above re-run")
@@ -401,6 +419,13 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             events.append("gave up after too many kernel restarts")
             break
     return events
+
+
+def _tail(path: Path, n: int = 2000) -> str:
+    try:
+        return path.read_bytes()[-n:].decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def execute_notebook(nb: Any, sandbox: Sandbox) -> list[str]:

@@ -2,9 +2,8 @@
 
 A seed is a stable hash of a course salt, the student id and the assignment, so two
 students see different numbers and the same student always sees the same ones. The
-salt keeps seeds unguessable from outside: set ``AUTOGRADER_SALT`` in the grader's
-environment (or ``c.Autograder.salt`` in ``nbgrader_config.py``); the default is the
-course id.
+salt keeps seeds unguessable from outside: set ``AUTOGRADER_SALT`` in the environment
+of the grader (and of ``nbgrader autograde``, if used); the default is the course id.
 """
 
 from __future__ import annotations

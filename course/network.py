@@ -223,3 +223,119 @@ def gradient_norms(grads):
     """Return the Frobenius norm of dW for each layer, layer 1 first."""
     L = sum(1 for key in grads if key.startswith("W"))
     return [float(np.linalg.norm(grads[f"W{i}"])) for i in range(1, L + 1)]
+
+
+def dead_units(model, X):
+    """Return one boolean mask (H_l,) per hidden layer, True for units that are dead on X.
+
+    A unit is dead when its activation is exactly 0 on every row of X (taken before any
+    skip connection is added). A dead ReLU passes no gradient to its incoming weights on
+    this data. Count the dead units of each layer with ``mask.sum()``.
+    """
+    h = np.asarray(X, dtype=model.dtype)
+    masks = []
+    for i, name in enumerate(model.hidden, start=1):
+        z = h @ model.params[f"W{i}"] + model.params[f"b{i}"]
+        out, _ = layers.activation_forward(z, name, *model._act_args(i, name))
+        masks.append(np.all(out == 0, axis=0))
+        h = out + h if model.skip and out.shape == h.shape else out
+    return masks
+
+
+__all__ += ["dead_units"]
+
+
+# Constructions with hand-set weights, and linear regions (chapters 06 and 07).
+
+def relu_interpolant(knots, values):
+    """Return a one-hidden-layer ReLU MLP equal to the piecewise-linear interpolant.
+
+    knots (K+1,) increasing, values (K+1,). Each knot t_j gets a hat function made of
+    three ReLUs with kinks at t_{j-1}, t_j, t_{j+1} (one spacing is added beyond each end),
+    so the network has H = 3(K+1) hidden units and, on [t_0, t_K], computes
+    sum_j values[j] * hat_j(x) = np.interp(x, knots, values).
+    """
+    t = np.asarray(knots, dtype=np.float64).ravel()
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if len(t) < 2 or len(v) != len(t) or np.any(np.diff(t) <= 0):
+        raise ValueError("need at least two increasing knots and one value per knot")
+    ext = np.concatenate([[2 * t[0] - t[1]], t, [2 * t[-1] - t[-2]]])
+    left, right = np.diff(ext)[:-1], np.diff(ext)[1:]  # spacing before / after each knot
+    kinks = np.stack([ext[:-2], ext[1:-1], ext[2:]], axis=1).ravel()
+    slopes = np.stack([1 / left, -(1 / left + 1 / right), 1 / right], axis=1)
+    model = MLP([1, 3 * len(t), 1], hidden="relu", output="linear")
+    model.params.update(W1=np.ones((1, 3 * len(t))), b1=-kinks,
+                        W2=(slopes * v[:, None]).reshape(-1, 1), b2=np.zeros(1))
+    return model
+
+
+def sigmoid_staircase(knots, values, steepness):
+    """Return a one-hidden-layer sigmoid MLP whose output is a smoothed staircase.
+
+    knots (K+1,) increasing, values (K+1,). Hidden unit i (i = 1..K) is
+    sigmoid(steepness * (x - m_i)) with m_i the midpoint of knots i-1 and i; its output
+    weight is values[i] - values[i-1] and the output bias is values[0]. As the steepness
+    grows, the output tends to values[j] on the stretch of x nearest to knot j.
+    """
+    t = np.asarray(knots, dtype=np.float64).ravel()
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if len(t) < 2 or len(v) != len(t) or np.any(np.diff(t) <= 0):
+        raise ValueError("need at least two increasing knots and one value per knot")
+    K = len(t) - 1
+    mid = (t[:-1] + t[1:]) / 2
+    model = MLP([1, K, 1], hidden="sigmoid", output="linear")
+    model.params.update(W1=np.full((1, K), float(steepness)), b1=-steepness * mid,
+                        W2=np.diff(v).reshape(K, 1), b2=v[:1].copy())
+    return model
+
+
+_PIECEWISE_LINEAR = {"relu", "leaky_relu", "prelu", "abs"}
+
+
+def activation_patterns(model, X):
+    """Return the activation pattern of every row of X: a boolean array (N, sum of H_l).
+
+    Entry (n, j) says whether hidden unit j (layers in order) has a positive
+    pre-activation on row n. For piecewise-linear activations (relu, leaky_relu, prelu,
+    abs) the network is affine on each set of inputs that share a pattern.
+    """
+    bad = [name for name in model.hidden if name not in _PIECEWISE_LINEAR]
+    if bad:
+        raise ValueError(f"activation patterns need piecewise-linear units "
+                         f"{sorted(_PIECEWISE_LINEAR)}, got {bad}")
+    h = np.asarray(X, dtype=model.dtype)
+    signs = []
+    for i, name in enumerate(model.hidden, start=1):
+        z = h @ model.params[f"W{i}"] + model.params[f"b{i}"]
+        signs.append(z > 0)
+        out, _ = layers.activation_forward(z, name, *model._act_args(i, name))
+        h = out + h if model.skip and out.shape == h.shape else out
+    return np.concatenate(signs, axis=1)
+
+
+def segment_points(start, end, num=10000):
+    """Return `num` points (num, D) spread evenly along the segment from start to end.
+
+    Point i sits at t = (i + 0.618...) / num of the way, an irrational offset, so that no
+    point falls exactly on a kink of a network with round weights (such as 1/2 or 1/4),
+    where a unit with pre-activation exactly 0 would look like a piece of its own.
+    """
+    start = np.atleast_1d(np.asarray(start, dtype=np.float64))
+    end = np.atleast_1d(np.asarray(end, dtype=np.float64))
+    t = (np.arange(int(num)) + (np.sqrt(5) - 1) / 2) / int(num)
+    return start + t[:, None] * (end - start)
+
+
+def count_linear_regions(model, start, end, num=10000):
+    """Count the linear pieces of the network along the segment from start to end.
+
+    Evaluates the activation pattern at the `num` points of ``segment_points`` and returns
+    1 plus the number of times it changes between neighbours. Pieces shorter than the
+    spacing (end - start) / num can be missed.
+    """
+    patterns = activation_patterns(model, segment_points(start, end, num))
+    return 1 + int(np.count_nonzero(np.any(patterns[1:] != patterns[:-1], axis=1)))
+
+
+__all__ += ["relu_interpolant", "sigmoid_staircase", "activation_patterns",
+            "segment_points", "count_linear_regions"]

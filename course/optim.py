@@ -229,3 +229,29 @@ def perceptron_train(X, t, lr=1.0, epochs=10, w=None, b=0.0):
         if mistakes == 0:
             break
     return w, b, history
+
+
+__all__ += ["perceptron_predict", "perceptron_train"]
+
+
+def descent_path(grad, w0, lr, steps):
+    """Run plain gradient descent w <- w - lr_k * grad(w) and return every iterate.
+
+    Inputs: grad, a function of w (D,) returning the gradient (D,); the start w0 (D,);
+    lr, a number or a schedule of k = 1, 2, ...; the number of steps.
+    Returns: array (steps + 1, D), w0 first. A diverging run stops at the first
+    non-finite iterate, so the path may then be shorter.
+    """
+    w = np.array(w0, dtype=np.float64).reshape(-1)
+    path = [w.copy()]
+    for k in range(1, int(steps) + 1):
+        rate = lr(k) if callable(lr) else lr
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = w - rate * np.asarray(grad(w), dtype=np.float64).reshape(w.shape)
+        if not np.all(np.isfinite(w)):
+            break
+        path.append(w.copy())
+    return np.array(path)
+
+
+__all__ += ["descent_path"]

@@ -17,6 +17,7 @@ import io
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -446,12 +447,13 @@ def plot_softmax(z, y=None, temperature=1.0, ax=None):
 
 
 def plot_scaling(x, curves, ax=None, xlabel="x", ylabel="y", logx=False, logy=False,
-                 title=None, marker="o"):
+                 title=None, marker="o", base=10):
     """Plot measurements against a size (a width, a depth, an epoch), optionally on log axes.
 
     `curves` maps a label to values (len(x),), or to a pair (x_values, values) for a
     curve measured at other points. Use it for an error against a width, a count against
-    a depth, or losses against epochs.
+    a depth, or losses against epochs. `base` is the base of the log axes; with base 2
+    the ticks are powers of two written as plain numbers.
     """
     if not curves:
         raise ValueError("curves must hold at least one curve")
@@ -465,12 +467,20 @@ def plot_scaling(x, curves, ax=None, xlabel="x", ylabel="y", logx=False, logy=Fa
             raise ValueError(f"curve {label!r} has {len(ys)} values for {len(xs)} points")
         ax.plot(xs, ys, marker=marker, ms=4, label=str(label))
     if logx:
-        ax.set_xscale("log")
+        ax.set_xscale("log", base=base)
+        if 1 < len(x) <= 12:  # label the measured sizes themselves, in plain numbers
+            ax.set_xticks(x, [f"{v:g}" for v in x])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    elif 1 < len(x) <= 12 and np.all(x == np.round(x)):  # a few whole sizes: tick each
+        ax.set_xticks(x, [f"{v:g}" for v in x])
     if logy:
-        ax.set_yscale("log")
+        ax.set_yscale("log", base=base)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        if base == 2:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3, which="both" if logx or logy else "major")
+    ax.grid(alpha=0.3)
     if title is not None:
         ax.set_title(title)
     ax.legend(fontsize="small")

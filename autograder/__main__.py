@@ -1,0 +1,87 @@
+"""Command line: ``python -m autograder {grade,feedback,audit} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.grade import grade, summary_table
+    from autograder.sandbox import Limits
+
+    limits = None
+    if args.cell_timeout:
+        from autograder.grade import find_course_root, limits_from_config, load_config
+
+        root = Path(args.root).resolve() if args.root else find_course_root()
+        limits = limits_from_config(load_config(root))
+        limits.cell_timeout = args.cell_timeout
+    results = grade(
+        args.assignment, root=args.root, students=args.student or None,
+        workers=args.workers, scheduler=args.scheduler, db_url=args.db, force=args.force,
+        progress=not args.no_progress, unsafe_no_sandbox=args.unsafe_no_sandbox,
+        limits=limits if isinstance(limits, Limits) else None,
+    )
+    print(summary_table(results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from autograder.feedback import generate_feedback
+
+    reports = generate_feedback(args.assignment, root=args.root, student=args.student,
+                                db_url=args.db)
+    print(f"feedback written for {len(reports)} student(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["audit"]:
+        if importlib.util.find_spec("autograder.audit") is None:
+            print("autograder: the audit subcommand is not installed", file=sys.stderr)
+            return 2
+        from autograder import audit
+
+        return int(audit.main(argv[1:]) or 0)
+
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Grade a class on top of nbgrader.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="autograde every submission of an assignment")
+    g.add_argument("assignment")
+    g.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    g.add_argument("--root", help="course directory (default: the one with nbgrader_config.py)")
+    g.add_argument("--workers", type=int, help="parallel sandboxes (default: all cores)")
+    g.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    g.add_argument("--db", help="gradebook URL, e.g. postgresql://user@host/gradebook")
+    g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--cell-timeout", type=int, help="seconds per cell (default: config)")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without bubblewrap (trusted code only)")
+    g.set_defaults(func=_grade)
+    f = sub.add_parser("feedback", help="write feedback without hidden tests")
+    f.add_argument("assignment")
+    f.add_argument("--student")
+    f.add_argument("--root")
+    f.add_argument("--db")
+    f.set_defaults(func=_feedback)
+    sub.add_parser("audit", help="the bug audit (autograder.audit)")
+    args = parser.parse_args(argv)
+
+    from autograder.grade import GradingError
+    from autograder.sandbox import SandboxError
+
+    try:
+        return args.func(args)
+    except (GradingError, SandboxError) as e:
+        print(f"autograder: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Student feedback that shows each test's verdict but never the hidden tests.
+
+``python -m autograder feedback <assignment>`` runs nbgrader's ``GenerateFeedback``
+(HTML in ``feedback/<student>/<assignment>/``, scores from the gradebook) with one more
+preprocessor, :class:`HideHiddenTests`, and writes ``grading_report.txt`` beside it with
+the grader's per-student messages (malformed notebooks, restored cells, timeouts...).
+
+nbgrader's own feedback prints the autograded notebook, hidden tests and their
+tracebacks included (jupyter/nbgrader#917). Here every test cell shows its visible part
+and the judge's verdict (``PASSED`` / ``FAILED: <message>``) instead of its outputs, and
+any other output that quotes a line of hidden test code is withheld.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from traitlets import List, Unicode
+from traitlets.config import Config
+
+from autograder.grade import (
+    STATE_DIR,
+    GradingError,
+    find_course_root,
+    load_config,
+    normalize_db_url,
+)
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def hidden_lines(source_nb) -> list[str]:
+    """The non-trivial lines inside hidden-test regions of a source notebook."""
+    lines, inside = [], False
+    for cell in source_nb.cells:
+        for line in cell.source.splitlines():
+            s = line.strip()
+            if s.startswith(BEGIN):
+                inside = True
+            elif s.startswith(END):
+                inside = False
+            elif inside and len(s) >= 8:
+                lines.append(s)
+    return lines
+
+
+def _is_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Replace test cells' outputs by their verdict; drop hidden code from everything."""
+
+    source_directory = Unicode("", help="source/<assignment> directory").tag(config=True)
+    withheld = Unicode("[output withheld: it quotes hidden test code]\n").tag(config=True)
+    hidden = List([])
+
+    def preprocess(self, nb, resources):
+        name = resources["nbgrader"]["notebook"]
+        src = Path(self.source_directory) / f"{name}.ipynb"
+        self.hidden = hidden_lines(nbformat.read(src, 4)) if src.is_file() else []
+        return super().preprocess(nb, resources)
+
+    def _leaks(self, text: str) -> bool:
+        return any(line in text for line in self.hidden)
+
+    def preprocess_cell(self, cell, resources, index):
+        if _is_test(cell):
+            ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(cell)
+            if self._leaks(cell.source):
+                cell.source = "# (test code withheld)"
+            verdict = cell.metadata.get("autograder")
+            if verdict is not None:
+                text = ("PASSED" if verdict["passed"] else "FAILED") + (
+                    f": {verdict['message']}" if verdict.get("message") else "")
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                       text=text + "\n")]
+            else:
+                cell.outputs = [o for o in cell.get("outputs", [])
+                                if o.get("output_type") != "error"]
+        for i, out in enumerate(cell.get("outputs", [])):
+            if self._leaks(json.dumps(out)):
+                cell.outputs[i] = nbformat.v4.new_output("stream", name="stderr",
+                                                         text=self.withheld)
+        if cell.cell_type != "code" and self._leaks(cell.source):
+            cell.source = self.withheld
+        return cell, resources
+
+
+def generate_feedback(assignment: str, *, root: Path | str | None = None,
+                      student: str | None = None, db_url: str | None = None) -> list[Path]:
+    """Write feedback for every graded student (or one); return the report files."""
+    root = Path(root).resolve() if root else find_course_root()
+    cfg = load_config(root)
+    if db_url:
+        cfg.CourseDirectory.db_url = normalize_db_url(db_url)
+    cfg.CourseDirectory.assignment_id = assignment
+    cfg.CourseDirectory.student_id = student or "*"
+    coursedir = CourseDirectory(config=cfg)
+    source_dir = coursedir.format_path(coursedir.source_directory, ".", assignment)
+    if not Path(source_dir).is_dir():
+        raise GradingError(f"unknown assignment '{assignment}': no {source_dir}")
+    cfg2 = Config()
+    cfg2.merge(cfg)
+    cfg2.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests,
+                                           CSSHTMLHeaderPreprocessor]
+    cfg2.HideHiddenTests.source_directory = source_dir
+    autograded = Path(coursedir.format_path(coursedir.autograded_directory, student or "*",
+                                            assignment))
+    if any(autograded.parent.parent.glob(f"{student or '*'}/{assignment}")):
+        converter = GenerateFeedback(coursedir=CourseDirectory(config=cfg2), config=cfg2)
+        converter.force = True
+        converter.start()
+    reports = []
+    state_dir = root / STATE_DIR / "state" / assignment
+    for state_file in sorted(state_dir.glob(f"{student or '*'}.json")):
+        state = json.loads(state_file.read_text())
+        res = state["result"]
+        out = Path(coursedir.format_path(coursedir.feedback_directory, res["student"],
+                                         assignment))
+        out.mkdir(parents=True, exist_ok=True)
+        lines = [f"Assignment {assignment}, student {res['student']}",
+                 f"score: {res['score']:g} / {res['max_score']:g}"
+                 if res.get("score") is not None else "score: -"]
+        if res.get("tests_total"):
+            lines.append(f"tests passed: {res['tests_passed']} of {res['tests_total']}")
+        lines += [f"- {m}" for m in res.get("messages", [])]
+        (out / "grading_report.txt").write_text("\n".join(lines) + "\n")
+        reports.append(out / "grading_report.txt")
+    return reports

@@ -1,0 +1,31 @@
+#!/bin/sh
+# System packages the grader needs (Debian/Ubuntu). Idempotent: installs only what is
+# missing and exits 0 when everything is already there. Run as root (CI) or with sudo.
+#   bubblewrap  - the sandbox (bwrap) around student kernels
+#   util-linux  - prlimit (resource limits) and setpriv (unprivileged uid per sandbox)
+#   procps      - pgrep, used by the grader's tests
+#   postgresql  - server binaries for the PostgreSQL gradebook test (initdb, pg_ctl);
+#                 the Debian package also creates the unprivileged `postgres` user.
+set -eu
+
+need=""
+command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
+{ command -v prlimit >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; } \
+    || need="$need util-linux"
+command -v pgrep >/dev/null 2>&1 || need="$need procps"
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$need postgresql"
+
+if [ -n "$need" ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $need
+fi
+
+# Unprivileged user namespaces are not needed when the grader runs as root (CI); a
+# non-root grader needs them for bwrap. Check that bwrap works here at all.
+bwrap --ro-bind / / --unshare-net --unshare-pid --proc /proc --dev /dev true \
+    || { echo "provision: bwrap is installed but cannot create a sandbox" >&2; exit 1; }
+echo "provision: grader dependencies present (bwrap, prlimit, setpriv, pgrep, postgresql)"

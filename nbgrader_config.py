@@ -1,0 +1,23 @@
+# nbgrader configuration of the course (read by `nbgrader ...` and `python -m autograder`).
+# The course root is the directory of this file; nbgrader's standard layout lives here:
+# source/, release/, submitted/<student>/<assignment>/, autograded/, feedback/, gradebook.db.
+c = get_config()  # noqa: F821  (provided by traitlets when the file is loaded)
+
+c.CourseDirectory.course_id = "dfnn"
+
+# Student versions: solutions become a stub, hidden tests are removed; both only inside
+# cells that carry nbgrader metadata.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.enforce_metadata = True
+c.ClearHiddenTests.enforce_metadata = True
+
+# Plain `nbgrader autograde`: seconds per cell, and put back deleted test cells.
+c.Execute.timeout = 60
+c.OverwriteCells.add_missing_cells = True
+
+# `python -m autograder grade`: limits of each sandboxed kernel (see autograder/sandbox.py).
+c.Autograder.cell_timeout = 60  # wall seconds per cell
+c.Autograder.notebook_timeout = 900  # wall seconds per notebook
+c.Autograder.memory_mb = 2048  # address space of the kernel
+c.Autograder.nproc = 64  # processes + threads of the sandbox
+c.Autograder.output_kb = 2048  # output kept per notebook

@@ -1,0 +1,298 @@
+"""The checks framework: modes, recordings, the judge, seeds, and refusing borrowed answers.
+
+The student functions here are written out by hand (as a student would), never taken
+from ``course``: the checks refuse those.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import checks
+from autograder.audit import execute_cells
+from autograder.judge import MISSING, check_calls, judge_notebook
+from autograder.seeds import student_seed
+
+REPO = Path(__file__).resolve().parent.parent
+A3 = REPO / "source" / "a3_backprop" / "a3_backprop.ipynb"
+
+
+# ----------------------------------------------------------- hand-written solutions
+
+def affine_forward(x, W, b):
+    return x @ W + b, (x, W)
+
+
+def affine_backward(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def tanh_forward(z):
+    t = np.tanh(z)
+    return t, t
+
+
+def tanh_backward(dout, cache):
+    return dout * (1 - cache ** 2)
+
+
+def mlp_forward(X, params, activation):
+    f = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+         "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[activation]
+    L = len(params) // 2
+    hs, zs = [X], []
+    for i in range(1, L + 1):
+        zs.append(hs[-1] @ params[f"W{i}"] + params[f"b{i}"])
+        if i < L:
+            hs.append(f(zs[-1]))
+    return zs[-1], (hs, zs, params, activation)
+
+
+def mlp_backward(dscores, cache):
+    hs, zs, params, activation = cache
+    L = len(zs)
+    grads, dz = {}, dscores
+    for i in range(L, 0, -1):
+        grads[f"W{i}"] = hs[i - 1].T @ dz
+        grads[f"b{i}"] = dz.sum(axis=0)
+        if i > 1:
+            dh = dz @ params[f"W{i}"].T
+            h = hs[i - 1]
+            dz = dh * {"relu": (zs[i - 2] > 0), "tanh": 1 - h ** 2,
+                       "sigmoid": h * (1 - h)}[activation]
+    return grads
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for k in (checks.RECORD_ENV, checks.SEED_ENV, "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(k, raising=False)
+    checks._OCCURRENCES.clear()
+
+
+# ------------------------------------------------------------------------ modes
+
+def test_interactive_mode_passes_a_correct_solution_and_prints(capsys):
+    checks.affine_backward(affine_forward, affine_backward)
+    checks.mlp_backward(mlp_forward, mlp_backward, hidden=True)
+    out = capsys.readouterr().out
+    assert "affine_backward: 5 cases passed" in out and "hidden mlp_backward" in out
+
+
+def test_interactive_mode_raises_assertion_error_naming_the_check():
+    def broken(dout, cache):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match=r"affine_backward, case 1 of 5.*NotImplementedError"):
+        checks.affine_backward(affine_forward, broken)
+
+
+def test_wrong_number_of_functions_is_a_type_error():
+    with pytest.raises(TypeError, match="affine_forward, affine_backward"):
+        checks.affine_backward(affine_backward)
+
+
+def test_record_mode_writes_npz_and_does_not_judge(tmp_path, monkeypatch):
+    monkeypatch.setenv(checks.RECORD_ENV, str(tmp_path))
+    monkeypatch.setenv(checks.SEED_ENV, "99")
+
+    def wrong(dout, cache):
+        return 0 * dout, 0, "not an array"
+
+    checks.affine_backward(affine_forward, wrong)  # no AssertionError: judged elsewhere
+    checks.affine_backward(affine_forward, affine_backward, hidden=True)
+    checks.affine_backward(affine_forward, affine_backward, hidden=True)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["affine_backward.0.0.npz", "affine_backward.1.0.npz",
+                     "affine_backward.1.1.npz"]
+    with np.load(tmp_path / names[0], allow_pickle=False) as z:
+        assert str(z["__key__"]) == "affine_backward:0:0"
+        assert "str, expected a numpy array" in str(z["0/error"])
+    rec = checks.load_record(tmp_path, "affine_backward:1:0")
+    assert len(rec) == 5 and set(rec[0]) >= {"dx", "dW", "db", "num_dW"}
+    assert checks.load_record(tmp_path, "affine_backward:1:7") is None
+
+
+def test_a_record_with_the_wrong_key_or_garbage_is_ignored(tmp_path):
+    checks.write_record(tmp_path, "relu:0:0", [{"f": np.zeros(2)}])
+    (tmp_path / "relu.0.0.npz").rename(tmp_path / "tanh.0.0.npz")
+    assert checks.load_record(tmp_path, "tanh:0:0") is None
+    (tmp_path / "sigmoid.0.0.npz").write_bytes(b"not an npz")
+    assert checks.load_record(tmp_path, "sigmoid:0:0") is None
+
+
+# ------------------------------------------------------------------------ judge
+
+def run_recorded(nb, record_dir, seed, monkeypatch, replaced=None):
+    monkeypatch.setenv(checks.RECORD_ENV, str(record_dir))
+    monkeypatch.setenv(checks.SEED_ENV, str(seed))
+    checks._OCCURRENCES.clear()
+    errors = execute_cells(nb, replaced or {})
+    monkeypatch.delenv(checks.RECORD_ENV)
+    return errors
+
+
+def test_judge_passes_the_reference_and_gives_a_verdict_per_test_cell(tmp_path, monkeypatch):
+    nb = nbformat.read(str(A3), 4)
+    assert run_recorded(nb, tmp_path, 7, monkeypatch) == []
+    verdicts = judge_notebook(A3, tmp_path, 7)
+    assert set(verdicts) == set(check_calls(nb))
+    assert all(v.passed for v in verdicts.values()), verdicts
+    assert all(v.grade_id == gid for gid, v in verdicts.items())
+
+
+def test_judge_uses_the_seed_it_is_given(tmp_path, monkeypatch):
+    nb = nbformat.read(str(A3), 4)
+    run_recorded(nb, tmp_path, 7, monkeypatch)
+    verdicts = judge_notebook(A3, tmp_path, 8)  # recorded with another student's seed
+    assert not verdicts["test_mlp_backward"].passed
+    assert "hidden check mlp_backward" in verdicts["test_mlp_backward"].message
+
+
+def test_missing_recordings_fail_with_did_not_run(tmp_path, monkeypatch):
+    nb = nbformat.read(str(A3), 4)
+    run_recorded(nb, tmp_path, 7, monkeypatch)
+    (tmp_path / "tanh_backward.1.0.npz").unlink()
+    verdicts = judge_notebook(A3, tmp_path, 7)
+    assert not verdicts["test_tanh_backward"].passed
+    assert MISSING in verdicts["test_tanh_backward"].message
+    assert verdicts["test_relu_backward"].passed
+
+
+def test_a_cell_that_raises_before_its_hidden_check_fails(tmp_path, monkeypatch):
+    nb = nbformat.read(str(A3), 4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_affine_forward":
+            cell.source = cell.source.replace("### BEGIN HIDDEN TESTS",
+                                              "raise SystemError('boom')\n### BEGIN HIDDEN TESTS")
+    run_recorded(nb, tmp_path, 3, monkeypatch)
+    v = judge_notebook(A3, tmp_path, 3)["test_affine_forward"]
+    assert not v.passed and "did not run" in v.message
+
+
+def test_forged_outputs_are_judged_against_the_truth(tmp_path, monkeypatch):
+    nb = nbformat.read(str(A3), 4)
+    run_recorded(nb, tmp_path, 5, monkeypatch)
+    rec = checks.load_record(tmp_path, "affine_forward:1:0")
+    checks.write_record(tmp_path, "affine_forward:1:0",
+                        [{"out": np.zeros_like(o["out"])} for o in rec])
+    v = judge_notebook(A3, tmp_path, 5)["test_affine_forward"]
+    assert not v.passed and "out is wrong" in v.message
+
+
+# ------------------------------------------------------------------------ seeds
+
+def test_visible_seed_is_fixed_and_hidden_seed_comes_from_the_environment(monkeypatch):
+    assert checks.kernel_seed(False) == checks.VISIBLE_SEED
+    assert checks.kernel_seed(True) == checks.LOCAL_HIDDEN_SEED
+    monkeypatch.setenv(checks.RECORD_ENV, "/nonexistent")
+    monkeypatch.setenv(checks.SEED_ENV, "123456")
+    assert checks.kernel_seed(True) == 123456
+    assert checks.kernel_seed(False) == checks.VISIBLE_SEED
+
+
+def test_under_nbgrader_autograde_the_seed_is_the_students(tmp_path, monkeypatch):
+    work = tmp_path / "autograded" / "alice" / "a3_backprop"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert checks.kernel_seed(True) == student_seed("alice", "a3_backprop")
+    assert student_seed("alice", "a3_backprop") != student_seed("bob", "a3_backprop")
+
+
+def digest(cases):
+    return [np.asarray(c.get("X", c.get("x"))).tobytes() for c in cases]
+
+
+def test_hidden_cases_depend_on_the_seed_only():
+    check = checks.CHECKS["mlp_backward"]
+    a1 = check.cases(checks.case_rng("mlp_backward", True, 1))
+    a2 = check.cases(checks.case_rng("mlp_backward", True, 1))
+    b = check.cases(checks.case_rng("mlp_backward", True, 2))
+    assert digest(a1) == digest(a2) and digest(a1) != digest(b)
+
+
+def test_hidden_mlp_cases_vary_depth_activation_batch_and_dtype():
+    check = checks.CHECKS["mlp_backward"]
+    infos = [c["info"] for s in range(6) for c in check.cases(checks.case_rng("m", True, s))]
+    assert len({i["L"] for i in infos}) >= 4
+    assert {i["activation"] for i in infos} == {"relu", "sigmoid", "tanh"}
+    assert {i["dtype"] for i in infos} == {"float32", "float64"}
+    assert len({i["N"] for i in infos}) >= 3
+
+
+# --------------------------------------------------------- borrowed answers refused
+
+def test_calling_the_course_package_is_refused():
+    from course import layers
+
+    with pytest.raises(AssertionError, match=r"calls course\.layers\.affine_backward.*own code"):
+        checks.affine_backward(affine_forward, layers.affine_backward)
+
+
+def test_calling_an_autodiff_library_is_refused():
+    pytest.importorskip("autograd")
+    import autograd
+    import autograd.numpy as anp
+
+    def tanh_backward_autograd(dout, cache):
+        z = np.arctanh(cache)
+        return autograd.elementwise_grad(lambda v: anp.sum(anp.tanh(v) * dout))(z)
+
+    with pytest.raises(AssertionError, match=r"autograd.*not the course package's"):
+        checks.tanh_backward(tanh_forward, tanh_backward_autograd)
+
+
+def test_own_code_in_modules_named_like_answers_is_not_refused():
+    assert not checks._forbidden("autograder.checks")
+    assert not checks._forbidden("course.data") and not checks._forbidden("course.plots")
+    assert checks._forbidden("course.losses") and checks._forbidden("torch.nn")
+    assert checks._forbidden("autograd.numpy.numpy_wrapper")
+
+
+def test_the_profiler_is_restored_after_a_check():
+    before = sys.getprofile()
+    checks.affine_forward(affine_forward)
+    assert sys.getprofile() is before
+    assert os.environ.get(checks.RECORD_ENV) is None
+
+
+# ------------------------------------------------- many students, one reference
+
+def reference_functions(assignment):
+    """Run the setup, given and solution cells of a source notebook; return its namespace."""
+    nb = nbformat.read(str(REPO / "source" / assignment / f"{assignment}.ipynb"), 4)
+    ns = {"__name__": "__main__"}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta and not meta.get("grade"):
+            exec(cell.source, ns)
+    return nb, ns
+
+
+@pytest.mark.parametrize("assignment", ["a1_perceptron_activations", "a2_losses",
+                                        "a3_backprop", "a4_training_depth"])
+def test_reference_passes_the_hidden_checks_of_many_students(assignment):
+    nb, ns = reference_functions(assignment)
+    import ast
+
+    calls = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in checks.CHECKS:
+                    calls.append((node.func.attr, [ns[a.id] for a in node.args]))
+    for name, fns in calls:
+        check = checks.CHECKS[name]
+        for student in range(1 if name == "train_digits" else 20):
+            seed = student_seed(f"student{student}", assignment)
+            cases = check.cases(checks.case_rng(name, True, seed))
+            with np.errstate(all="ignore"):
+                ok, msg = check.judge_all(cases, [check.safe_run(fns, c) for c in cases])
+            assert ok, msg

@@ -1,0 +1,66 @@
+"""Feedback: every test's verdict and message, never the hidden tests (nbgrader #917)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "grader"))
+import gradertools as gt  # noqa: E402
+
+from autograder.__main__ import main  # noqa: E402
+from autograder.grade import grade  # noqa: E402
+
+WRONG_RELU = "def relu(z):\n    return np.abs(z)\n\n\ndef relu_grad(z):\n    return 1 + 0 * z\n"
+# Prints the code of every cell run so far (hidden tests included) at the end.
+LEAK = "print(In)\nprint(open(__file__).read() if '__file__' in dir() else '')\n"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = gt.new_course(gt.shared_template(tmp_path_factory),
+                           tmp_path_factory.mktemp("feedback") / "course")
+    gt.submit(course, "ann", gt.student_notebook(course, {"relu_solution": WRONG_RELU}))
+    leaky = gt.student_notebook(course)
+    leaky.cells.append(__import__("nbformat").v4.new_code_cell(LEAK))
+    gt.submit(course, "lee", leaky)
+    gt.submit(course, "bad", raw=b"not json")
+    results = grade("ps1", root=course, workers=2, progress=False)
+    assert [r.status for r in results] == ["graded"] * 3
+    assert main(["feedback", "ps1", "--root", str(course)]) == 0
+    return course
+
+
+def html(course, student):
+    """The text of a feedback page (tags of the syntax highlighting removed)."""
+    page = (course / "feedback" / student / "ps1" / "ps1.html").read_text()
+    return unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_feedback_shows_verdicts_and_messages(course):
+    page = html(course, "ann")
+    assert "PASSED" in page and "FAILED" in page
+    assert "relu" in page and "case" in page  # the judge's message names the failing case
+    assert "checks.relu(relu, relu_grad)" in page  # the visible test is shown
+
+
+def test_feedback_never_shows_hidden_tests(course):
+    for student in ("ann", "lee"):
+        page = html(course, student)
+        assert "HIDDEN-MARKER" not in page
+        assert "hidden=True" not in page
+    # The autograded notebook itself does hold them (it is the instructor's copy).
+    autograded = course / "autograded" / "lee" / "ps1" / "ps1.ipynb"
+    assert "HIDDEN-MARKER" in autograded.read_text()
+    assert "output withheld" in html(course, "lee")
+
+
+def test_grading_report_for_every_student(course):
+    report = (course / "feedback" / "bad" / "ps1" / "grading_report.txt").read_text()
+    assert "not valid JSON" in report and "score: 0 / 6" in report
+    report = (course / "feedback" / "ann" / "ps1" / "grading_report.txt").read_text()
+    assert "score: 3 / 6" in report and "tests passed: 2 of 3" in report
