@@ -38,7 +38,8 @@ SEED_ENV = "AUTOGRADER_SEED"
 # Modules whose code a graded function may not run: the course's answers and autodiff.
 ANSWER_MODULES = ("activations", "losses", "layers", "network", "optim", "gradcheck",
                   "autodiff")
-AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow")
+AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow", "keras")
+OTHER_ANSWERS = ("sklearn.neural_network",)  # a ready-made MLP trainer
 
 TOL = {"float64": 1e-7, "float32": 2e-4}
 NUM_TOL = 1e-5  # relative error allowed against central differences (float64, h=1e-6)
@@ -69,7 +70,7 @@ def kernel_seed(hidden: bool) -> int:
         return VISIBLE_SEED
     if os.environ.get(RECORD_ENV) and os.environ.get(SEED_ENV):
         return int(os.environ[SEED_ENV])
-    if os.environ.get("NBGRADER_EXECUTION"):
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         from autograder.seeds import student_seed
 
         return student_seed(*_nbgrader_ids())
@@ -128,9 +129,18 @@ def load_record(record_dir, key: str) -> list[dict] | None:
 
 # ------------------------------------------------------------- guarded student calls
 
+GRADER_MODULES = ("autograder.reference", "autograder.judge", "autograder.audit",
+                  "autograder.bugs")
+JUDGING_CODE = {"judge", "judge_all", "judge_call", "judge_notebook"}
+
+
 def _forbidden(module: str) -> bool:
+    if any(module == m or module.startswith(m + ".") for m in GRADER_MODULES):
+        return True
     parts = module.split(".")
     if parts[0] in AUTODIFF_PACKAGES:
+        return True
+    if any(module == m or module.startswith(m + ".") for m in OTHER_ANSWERS):
         return True
     return len(parts) > 1 and parts[0] == "course" and parts[1] in ANSWER_MODULES
 
@@ -145,11 +155,13 @@ def call(fn, *args, what=None, **kwargs):
     def hook(frame, event, arg):
         if event == "call":
             mod = frame.f_globals.get("__name__") or ""
+            if mod == __name__ and frame.f_code.co_name in JUDGING_CODE:
+                mod += ".judge"  # a check's judge computes the right answers
         elif event == "c_call":
             mod = getattr(arg, "__module__", None) or ""
         else:
             return
-        if not seen and mod and _forbidden(mod):
+        if not seen and mod and (_forbidden(mod) or mod == __name__ + ".judge"):
             name = frame.f_code.co_name if event == "call" else getattr(arg, "__name__", "?")
             seen.append(f"{mod}.{name}")
 
@@ -168,7 +180,8 @@ def call(fn, *args, what=None, **kwargs):
         did = f"imports {mod}" if fname == "<module>" else f"calls {seen[0]}"
         raise StudentError(
             f"{what} {did}: graded functions must be your own code, not the "
-            "course package's implementation or an automatic differentiation library")
+            "course package's implementation, the grader's reference or an automatic "
+            "differentiation library")
     return result
 
 
@@ -192,6 +205,8 @@ def arr(x, what: str) -> np.ndarray:
             a = None
         if a is not None and a.dtype.kind in "biuf":
             return a
+        if a is not None:
+            raise StudentError(f"{what} holds {a.dtype} values, expected numbers")
     raise StudentError(f"{what} is a {type(x).__name__}, expected a numpy array")
 
 
@@ -405,21 +420,13 @@ def _ref(module):
     return importlib.import_module(f"course.{module}")
 
 
+def _reference():
+    from autograder import reference
+
+    return reference
+
+
 # -------------------------------------------------------------- a1: perceptron, acts
-
-def _perceptron_update(w, b, x, t, lr, threshold_ge=True):
-    z = float(np.dot(w, x) + b)
-    y = 1.0 if (z >= 0 if threshold_ge else z > 0) else 0.0
-    return w + lr * (t - y) * x, b + lr * (t - y)
-
-
-def _perceptron_train(X, t, lr, epochs, **kw):
-    w, b = np.zeros(X.shape[1]), 0.0
-    for _ in range(epochs):
-        for x, ti in zip(X, t):
-            w, b = _perceptron_update(w, b, x, ti, lr, **kw)
-    return w, b
-
 
 @register
 class PerceptronUpdate(Check):
@@ -446,10 +453,11 @@ class PerceptronUpdate(Check):
         return {"w": w, "b": b}
 
     def judge(self, c, o):
-        w, b = _perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"])
+        w, b = _reference().perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"])
         z = float(np.dot(c["w"], c["x"]) + c["b"])
         alts_w, alts_b = [], []
-        wg, bg = _perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"], threshold_ge=False)
+        wg, bg = _reference().perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"],
+                                                threshold_ge=False)
         if z == 0:
             hint = "at w.x + b = 0 the prediction must be 1 (the step is 1 for z >= 0)"
             alts_w.append((hint, wg))
@@ -493,19 +501,19 @@ class PerceptronTrain(Check):
 
     def judge(self, c, o):
         X, t, lr, E = c["X"], c["t"], c["lr"], c["epochs"]
-        w, b = _perceptron_train(X, t, lr, E)
+        w, b = _reference().perceptron_train(X, t, lr, E)
         alts = []
         for e, what in ((E - 1, "one epoch too few"), (E + 1, "one epoch too many")):
-            we, be = _perceptron_train(X, t, lr, e)
+            we, be = _reference().perceptron_train(X, t, lr, e)
             alts.append((f"matches {e} epochs: {what} (off by one in the epoch loop)", we, be))
-        wg, bg = _perceptron_train(X, t, lr, E, threshold_ge=False)
+        wg, bg = _reference().perceptron_train(X, t, lr, E, threshold_ge=False)
         alts.append(("matches a step that is 0 at z = 0: predict 1 when w.x + b >= 0", wg, bg))
         got_w = o["w"].reshape(-1) if o["w"].size == w.size else o["w"]
+        got_b = o["b"].reshape(()) if o["b"].size == 1 else o["b"]
         for label, aw, ab in alts:
             if got_w.shape == aw.shape and _close(got_w, aw, 1e-6) and \
-                    _close(o["b"].reshape(()), ab, 1e-6) and not _close(got_w, w, 1e-6):
+                    _close(got_b, ab, 1e-6) and not _close(got_w, w, 1e-6):
                 return False, f"w and b are wrong; likely: {label}"
-        got_b = o["b"].reshape(()) if o["b"].size == 1 else o["b"]
         msg = compare("w", got_w, w) or compare("b", got_b, np.asarray(b))
         return (msg is None), msg or ""
 
@@ -1056,36 +1064,6 @@ class TanhBackward(_ActivationLayer):
     name, key = "tanh_backward", "tanh"
 
 
-def _mlp_reference(X, params, act, dscores, mistake=None):
-    """Scores and gradients of the MLP, optionally with a known mistake (for diagnoses)."""
-    a = _ref("activations")
-    f, g = {"relu": (a.relu, a.relu_grad), "sigmoid": (a.sigmoid, a.sigmoid_grad),
-            "tanh": (a.tanh, a.tanh_grad)}[act]
-    L = len(params) // 2
-    hs, zs = [X], []
-    for i in range(1, L + 1):
-        z = hs[-1] @ params[f"W{i}"] + params[f"b{i}"]
-        zs.append(z)
-        if i < L:
-            hs.append(f(z))
-    if dscores is None:
-        return zs[-1], None
-    grads, dh = {}, dscores
-    for i in range(L, 0, -1):
-        dz = dh
-        if i < L:
-            if mistake == ("skip", i):
-                pass
-            elif mistake == "at_output":
-                dz = dh * g(hs[i])
-            else:
-                dz = dh * g(zs[i - 1])
-        grads[f"W{i}"] = hs[i - 1].T @ dz
-        grads[f"b{i}"] = dz.sum(axis=0)
-        dh = dz @ params[f"W{i}"].T
-    return zs[-1], grads
-
-
 @register
 class MlpBackward(Check):
     """mlp_forward / mlp_backward: gradients of every W and b for networks of any depth."""
@@ -1156,14 +1134,14 @@ class MlpBackward(Check):
         L = len(P) // 2
         N = X.shape[0]
         dt = c["X"].dtype.name
-        scores, grads = _mlp_reference(X, P, act, d)
+        scores, grads = _reference().mlp(X, P, act, d)
         msg = compare("scores (from your mlp_forward)", o["scores"], scores, dt)
         if msg:
             return False, msg + " -- fix mlp_forward first"
         variants = [(f"the backward pass skipped the {act} derivative of hidden layer {i}",
-                     _mlp_reference(X, P, act, d, ("skip", i))[1]) for i in range(1, L)]
+                     _reference().mlp(X, P, act, d, ("skip", i))[1]) for i in range(1, L)]
         variants.append((f"the {act} derivative was evaluated at the layer's output h instead "
-                         "of its input z", _mlp_reference(X, P, act, d, "at_output")[1]))
+                         "of its input z", _reference().mlp(X, P, act, d, "at_output")[1]))
         right = []
         for i in range(L, 0, -1):
             for k in (f"W{i}", f"b{i}"):
@@ -1195,15 +1173,6 @@ def _fn_value(kind, A, x):
     return float(m + np.log(np.sum(np.exp(A * x - m)))) * 5
 
 
-def _fn_grad(kind, A, x):
-    if kind == "cubic":
-        return 3 * A * x ** 2 + 2 * np.sum(x)
-    if kind == "sin":
-        return 3 * A * np.cos(A * x) + 2 * x
-    e = np.exp(A * x - np.max(A * x))
-    return 5 * A * e / e.sum()
-
-
 @register
 class NumericalGradient(Check):
     """numerical_gradient(f, x) by central differences, leaving x unchanged."""
@@ -1231,7 +1200,7 @@ class NumericalGradient(Check):
         x, A, kind = c["x"], c["A"], c["kind"]
         if o["x_after"].shape != x.shape or not np.allclose(o["x_after"], x, rtol=0, atol=1e-12):
             return False, "numerical_gradient changed x: put back x[i] after each evaluation"
-        want = _fn_grad(kind, A, x)
+        want = _reference().smooth_function_grad(kind, A, x)
         h = 1e-5
         fwd = np.zeros_like(x)
         f0 = _fn_value(kind, A, x)
@@ -1256,16 +1225,6 @@ class NumericalGradient(Check):
 
 
 # -------------------------------------------------------------- a4: training, depth
-
-def _momentum_ref(w, g_fn, v, lr, beta, steps):
-    ws, vs = [], []
-    for _ in range(steps):
-        v = beta * v - lr * g_fn(w)
-        w = w + v
-        ws.append(w)
-        vs.append(v)
-    return np.array(ws), np.array(vs)
-
 
 @register
 class MomentumStep(Check):
@@ -1306,7 +1265,8 @@ class MomentumStep(Check):
         w0, A, lr, beta, S = (c[k] for k in ("w", "A", "lr", "beta", "steps"))
         w0, A = w0.astype(np.float64), A.astype(np.float64)
         dt = c["w"].dtype.name
-        ws, vs = _momentum_ref(w0, lambda w: A * w, np.zeros_like(w0), lr, beta, S)
+        ws, vs = _reference().momentum_trajectory(w0, lambda w: A * w, np.zeros_like(w0), lr,
+                                                  beta, S)
         wrong = []
         # v <- beta v + lr g; w <- w + v (ascent)
         v, w, a_ws = np.zeros_like(w0), w0, []
@@ -1379,16 +1339,6 @@ class Minibatches(Check):
         return True, ""
 
 
-def _mlp_scores(X, params):
-    L = len([k for k in params if k.startswith("W")])
-    h = X
-    for i in range(1, L + 1):
-        h = h @ params[f"W{i}"] + params[f"b{i}"]
-        if i < L:
-            h = np.maximum(h, 0)
-    return h
-
-
 TARGET_ACCURACY = 0.93
 
 
@@ -1418,7 +1368,8 @@ class TrainDigits(Check):
         if L == 0 or any(f"{p}{i}" not in o for i in range(1, L + 1) for p in "Wb"):
             return False, "the parameters must be W1, b1, ..., WL, bL"
         try:
-            scores = _mlp_scores(c["Xval"], {k: v.astype(np.float64) for k, v in o.items()})
+            scores = _reference().relu_mlp_scores(
+                c["Xval"], {k: v.astype(np.float64) for k, v in o.items()})
         except Exception as e:
             return False, f"the parameters do not form a network from 64 inputs to 10 " \
                           f"classes ({e})"
@@ -1462,9 +1413,9 @@ class LayerGradientNorms(Check):
 
     def judge(self, c, o):
         L_ = _ref("losses")
-        scores, _ = _mlp_reference(c["X"], c["params"], c["act"], None)
+        scores, _ = _reference().mlp(c["X"], c["params"], c["act"], None)
         _, d = L_.softmax_cross_entropy(scores, c["y"])
-        _, grads = _mlp_reference(c["X"], c["params"], c["act"], d)
+        _, grads = _reference().mlp(c["X"], c["params"], c["act"], d)
         L = len(c["params"]) // 2
         want = np.array([np.linalg.norm(grads[f"W{i}"]) for i in range(1, L + 1)])
         got = o["norms"].reshape(-1) if o["norms"].size == L else o["norms"]

@@ -2,8 +2,9 @@
 
 ``python -m autograder feedback <assignment>`` runs nbgrader's ``GenerateFeedback``
 (HTML in ``feedback/<student>/<assignment>/``, scores from the gradebook) with one more
-preprocessor, :class:`HideHiddenTests`, and writes ``grading_report.txt`` beside it with
-the grader's per-student messages (malformed notebooks, restored cells, timeouts...).
+preprocessor, :class:`HideHiddenTests` (built on :mod:`autograder.feedback_filter`),
+and writes ``grading_report.txt`` beside it with the grader's per-student messages
+(malformed notebooks, restored cells, timeouts...).
 
 nbgrader's own feedback prints the autograded notebook, hidden tests and their
 tracebacks included (jupyter/nbgrader#917). Here every test cell shows its visible part
@@ -20,10 +21,11 @@ import nbformat
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
-from traitlets import List, Unicode
+from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+from traitlets import Unicode
 from traitlets.config import Config
 
+from autograder.feedback_filter import strip_hidden_tests
 from autograder.grade import (
     STATE_DIR,
     GradingError,
@@ -32,23 +34,6 @@ from autograder.grade import (
     normalize_db_url,
 )
 
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
-
-def hidden_lines(source_nb) -> list[str]:
-    """The non-trivial lines inside hidden-test regions of a source notebook."""
-    lines, inside = [], False
-    for cell in source_nb.cells:
-        for line in cell.source.splitlines():
-            s = line.strip()
-            if s.startswith(BEGIN):
-                inside = True
-            elif s.startswith(END):
-                inside = False
-            elif inside and len(s) >= 8:
-                lines.append(s)
-    return lines
-
 
 def _is_test(cell) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -56,42 +41,24 @@ def _is_test(cell) -> bool:
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Replace test cells' outputs by their verdict; drop hidden code from everything."""
+    """Strip hidden tests (:mod:`autograder.feedback_filter`), then show each test cell's
+    verdict from the judge instead of its outputs."""
 
     source_directory = Unicode("", help="source/<assignment> directory").tag(config=True)
-    withheld = Unicode("[output withheld: it quotes hidden test code]\n").tag(config=True)
-    hidden = List([])
 
     def preprocess(self, nb, resources):
         name = resources["nbgrader"]["notebook"]
         src = Path(self.source_directory) / f"{name}.ipynb"
-        self.hidden = hidden_lines(nbformat.read(src, 4)) if src.is_file() else []
-        return super().preprocess(nb, resources)
-
-    def _leaks(self, text: str) -> bool:
-        return any(line in text for line in self.hidden)
-
-    def preprocess_cell(self, cell, resources, index):
-        if _is_test(cell):
-            ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(cell)
-            if self._leaks(cell.source):
-                cell.source = "# (test code withheld)"
+        source_nb = nbformat.read(src, 4) if src.is_file() else None
+        nb = strip_hidden_tests(nb, source_nb)
+        for cell in nb.cells:
             verdict = cell.metadata.get("autograder")
-            if verdict is not None:
+            if _is_test(cell) and verdict is not None:
                 text = ("PASSED" if verdict["passed"] else "FAILED") + (
                     f": {verdict['message']}" if verdict.get("message") else "")
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                        text=text + "\n")]
-            else:
-                cell.outputs = [o for o in cell.get("outputs", [])
-                                if o.get("output_type") != "error"]
-        for i, out in enumerate(cell.get("outputs", [])):
-            if self._leaks(json.dumps(out)):
-                cell.outputs[i] = nbformat.v4.new_output("stream", name="stderr",
-                                                         text=self.withheld)
-        if cell.cell_type != "code" and self._leaks(cell.source):
-            cell.source = self.withheld
-        return cell, resources
+        return nb, resources
 
 
 def generate_feedback(assignment: str, *, root: Path | str | None = None,

@@ -259,6 +259,12 @@ def repair_notebook(nb: Any, source: Any, name: str) -> list[str]:
     for gid, n in seen.items():
         if n > 1 and gid in src_by_id:
             msgs.append(f"{name}: cell '{gid}' appears {n} times; only the first copy counts")
+    for cell in nb.cells:  # nbgrader metadata the source does not know: plain cells
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is not None and _gid(cell) not in src_by_id:
+            msgs.append(f"{name}: a cell carries grading metadata not in the assignment "
+                        f"({_gid(cell) or 'no grade_id'}); it is graded as an ordinary cell")
+            cell.metadata.pop("nbgrader")
     # Later copies of a test cell are dropped; of other cells, they become plain cells.
     first: set[str] = set()
     kept = []
@@ -288,9 +294,10 @@ def repair_notebook(nb: Any, source: Any, name: str) -> list[str]:
             else:
                 cell.pop("outputs", None)
                 cell.pop("execution_count", None)
-        if _is_test(src):
-            if cell.source.strip() != _released_source(src).strip():
-                msgs.append(f"{name}: test cell '{gid}' was edited; restored from the source")
+        if _is_test(src) and cell.source.strip() != _released_source(src).strip():
+            msgs.append(f"{name}: test cell '{gid}' was edited; restored from the source")
+        if cell.metadata["nbgrader"] != src.metadata["nbgrader"]:
+            # points, grade/solution flags, schema: only the instructor's count
             cell.metadata["nbgrader"] = copy.deepcopy(src.metadata["nbgrader"])
     # Restore deleted test cells after the nearest earlier nbgrader cell that is present.
     for i, src in enumerate(src_cells):
@@ -617,10 +624,19 @@ class Grader:
         cfg.SandboxedExecute.runner_id = runner.key
         cfg.OverwriteCells.add_missing_cells = False
         coursedir = CourseDirectory(config=cfg)
-        log = logging.getLogger(f"autograder.nbgrader.{student}")
+        # nbgrader's log of this student goes to .autograder/logs/<assignment>/<student>.log
+        log = logging.getLogger(f"autograder.nbgrader.{self.assignment}.{student}")
         log.propagate = False
-        log.handlers[:] = []
+        log.setLevel(logging.INFO)
+        for h in log.handlers[:]:
+            log.removeHandler(h)
+            h.close()
+        log_path = self.root / STATE_DIR / "logs" / self.assignment / f"{student}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(log_path, mode="w")
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         collector = _ErrorCollector()
+        log.addHandler(file_handler)
         log.addHandler(collector)
         converter = Autograde(coursedir=coursedir, config=cfg, log=log)
         converter.force = True
@@ -634,14 +650,15 @@ class Grader:
                 res.status = "failed"
                 res.messages.append(f"grader error: {runner.local.machine_error}")
                 return None
-            self.debug_log = getattr(self, "debug_log", []) + collector.lines
-            detail = "; ".join(line.splitlines()[0] for line in collector.lines[:3]
-                               if line.strip()) or str(e)
-            res.messages.append(f"nbgrader could not autograde this submission ({detail}); "
-                                "it scores zero")
+            errors = [line.strip().splitlines()[-1] for line in collector.lines
+                      if "Traceback" in line] or [str(e)]
+            res.messages.append(f"nbgrader could not autograde this submission ({errors[0]}; "
+                                f"log: {log_path.relative_to(self.root)}); it scores zero")
             self._zero_submission(student)
         finally:
             os.chdir(cwd)
+            file_handler.close()
+            log.removeHandler(file_handler)
         for nb_id, r in sorted(results.items()):
             tests = r.get("tests", {})
             res.tests_total += len(tests)
@@ -690,6 +707,9 @@ class Grader:
             bar = tqdm(total=len(todo), desc=f"grading {self.assignment}", unit="student",
                        file=sys.stderr)
         cwd = os.getcwd()
+        quiet = warnings.catch_warnings()
+        quiet.__enter__()
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's autoflush chatter
         try:
             with ThreadPoolExecutor(min(n_threads, len(todo))) as threads:
                 futures = [threads.submit(self.grade_student, s, runner) for s in todo]
@@ -698,6 +718,7 @@ class Grader:
                     if bar is not None:
                         bar.update(1)
         finally:
+            quiet.__exit__(None, None, None)
             os.chdir(cwd)
             if bar is not None:
                 bar.close()

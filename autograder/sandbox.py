@@ -323,6 +323,11 @@ async def _responsive(client: NotebookClient, timeout: float = 5.0) -> bool:
             return True
 
 
+def _label(cell: Any, idx: int) -> str:
+    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell {idx} ({gid})" if gid else f"cell {idx}"
+
+
 def _timed_out(cell: Any) -> bool:
     return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
                for o in cell.get("outputs", []))
@@ -372,10 +377,13 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
                         lost = (idx, f"DeadKernel:{type(e).__name__}")
                         break
                     pos += 1
-                    if _timed_out(cell) and not await _responsive(client):
-                        lost = (idx, "Unresponsive")
-                        pos -= 1
-                        break
+                    if _timed_out(cell):
+                        if not await _responsive(client):
+                            lost = (idx, "Unresponsive")
+                            pos -= 1
+                            break
+                        events.append(f"{_label(cell, idx)}: CellTimeoutError (interrupted "
+                                      f"after {lim.cell_timeout} s)")
         except Exception as e:
             if lost is None:
                 if pos < len(code) and (restarts or pos):
@@ -399,7 +407,7 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             text = f"not run: the notebook exceeded its {lim.notebook_timeout} s time limit"
             for j in code[pos:]:
                 _note(nb.cells[j], "NotebookTimeout", text)
-            events.append(f"notebook time limit reached at cell {idx}")
+            events.append(f"notebook time limit reached at {_label(cell, idx)}")
             break
         if why in ("CellTimeoutError", "Unresponsive"):
             text = (f"cell ran longer than {lim.cell_timeout} s and did not stop when "
@@ -409,7 +417,7 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             text = ("the kernel died while running this cell (exit, crash or memory limit); "
                     "the kernel was restarted and the cells above re-run")
             _note(cell, "DeadKernelError", text)
-        events.append(f"cell {idx}: {why}")
+        events.append(f"{_label(cell, idx)}: {why}")
         lost_cells.add(idx)
         pos = code.index(idx) + 1
         restarts += 1

@@ -4,8 +4,9 @@ time).
 
 Students of each assignment:
 
-* ``alice`` and ``bob`` hand in the reference solution, plus a few lines that log a
-  digest of every input the checks give their functions (``spy.jsonl``);
+* ``alice`` and ``bob`` hand in the release filled in with the reference solution, plus
+  a few lines that log a digest of every input the checks give their functions
+  (``spy.jsonl``);
 * ``blank`` hands in the release untouched;
 * ``cheater`` lets the course package or autograd do a graded part;
 * in a3 only, ``buggy`` hands in a known-bug variant from the audit's library.
@@ -47,14 +48,17 @@ def variant(assignment, name):
 def grade(root: Path, assignment: str) -> dict:
     course = nbc.new_course(root, assignment)
     src = nbc.source_nb(assignment)
-    nbc.submit(course, assignment, "alice", nbc.patched(src, [], nbc.SPY))
-    nbc.submit(course, assignment, "bob", nbc.patched(src, [], nbc.SPY))
-    cheat, _ = CHEATS[assignment]
-    nbc.submit(course, assignment, "cheater", nbc.patched(src, variant(assignment, cheat).patches))
+
+    def hand_in(student, patches=(), append=None):
+        nb = nbc.filled_release(assignment, nbc.patched(src, patches, append))
+        nbc.submit(course, assignment, student, nb)
+
+    hand_in("alice", append=nbc.SPY)
+    hand_in("bob", append=nbc.SPY)
+    hand_in("cheater", variant(assignment, CHEATS[assignment][0]).patches)
     students = ["alice", "bob", "cheater"]
     if assignment == BUGGY[0]:
-        nbc.submit(course, assignment, "buggy",
-                   nbc.patched(src, variant(assignment, BUGGY[1]).patches))
+        hand_in("buggy", variant(assignment, BUGGY[1]).patches)
         students.append("buggy")
     # blank: the release as generated (by the pipeline), handed in untouched
     proc = subprocess.run([sys.executable, str(PIPELINE), str(course), assignment, *students],

@@ -236,3 +236,55 @@ def test_compare_reports_the_worst_entry_and_accepts_float32_rounding():
     bad[2, 1] += 0.5
     msg = checks.compare("q", bad, want)
     assert msg.startswith("q is wrong") and "(2, 1)" in msg
+
+
+# --------------------------------------------------------------- the rest
+
+def test_perceptron_epoch_off_by_one_is_named():
+    def update(w, b, x, t, lr):
+        y = 1.0 if np.dot(w, x) + b >= 0 else 0.0
+        return w + lr * (t - y) * x, b + lr * (t - y)
+
+    def train(X, t, lr=1.0, epochs=10):
+        w, b = np.zeros(X.shape[1]), 0.0
+        for _ in range(epochs - 1):
+            for x, ti in zip(X, t):
+                w, b = update(w, b, x, ti, lr)
+        return w, b
+
+    assert "one epoch too few (off by one" in failure(checks.perceptron_train, train)
+
+
+def test_momentum_with_the_old_velocity_is_named():
+    def step(w, dw, v, lr, beta):
+        return w + v, beta * v - lr * dw
+
+    assert "old velocity" in failure(checks.momentum_step, step)
+
+
+def test_dropped_last_minibatch_is_named():
+    def batches(N, B, rng):
+        order = rng.permutation(N)
+        return [order[i:i + B] for i in range(0, N - B + 1, B)]
+
+    assert "last, shorter batch is missing" in failure(checks.minibatches, batches)
+
+
+def test_numerical_gradient_that_changes_x_is_named():
+    def numgrad(f, x, h=1e-5):
+        g = np.zeros(x.shape)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            fp = f(x)
+            x[i] = old - h
+            g[i] = (fp - f(x)) / (2 * h)
+        return g
+
+    assert "changed x" in failure(checks.numerical_gradient, numgrad)
+
+
+def test_a_function_returning_the_wrong_kind_of_value_is_named():
+    assert "must return 2 values (out, cache)" in failure(checks.affine_forward,
+                                                          lambda x, W, b: x @ W + b)
+    assert "expected a numpy array" in failure(checks.relu, lambda z: "relu", lambda z: z > 0)

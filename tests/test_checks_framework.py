@@ -248,11 +248,31 @@ def test_calling_an_autodiff_library_is_refused():
         checks.tanh_backward(tanh_forward, tanh_backward_autograd)
 
 
+def test_calling_the_graders_reference_or_a_judge_is_refused():
+    from autograder import reference
+
+    def update(w, b, x, t, lr):
+        return reference.perceptron_update(w, b, x, t, lr)
+
+    with pytest.raises(AssertionError, match=r"calls autograder\.reference\.perceptron_update"):
+        checks.perceptron_update(update)
+
+    def forward(x, W, b):  # probes the judge for the right answer
+        checks.CHECKS["affine_forward"].judge({"x": x, "W": W, "b": b, "info": {}},
+                                              {"out": np.zeros((len(x), W.shape[1]))})
+        return x @ W + b, None
+
+    with pytest.raises(AssertionError, match=r"grader's reference"):
+        checks.affine_forward(forward)
+
+
 def test_own_code_in_modules_named_like_answers_is_not_refused():
     assert not checks._forbidden("autograder.checks")
     assert not checks._forbidden("course.data") and not checks._forbidden("course.plots")
     assert checks._forbidden("course.losses") and checks._forbidden("torch.nn")
     assert checks._forbidden("autograd.numpy.numpy_wrapper")
+    assert checks._forbidden("sklearn.neural_network._multilayer_perceptron")
+    assert not checks._forbidden("sklearn.datasets._base")
 
 
 def test_the_profiler_is_restored_after_a_check():
@@ -296,3 +316,51 @@ def test_reference_passes_the_hidden_checks_of_many_students(assignment):
             with np.errstate(all="ignore"):
                 ok, msg = check.judge_all(cases, [check.safe_run(fns, c) for c in cases])
             assert ok, msg
+
+
+# --------------------------------------------- the kernel needs none of the answers
+
+HIDE_ANSWERS = r"""
+import importlib.abc, os, sys
+from pathlib import Path
+
+HIDDEN = ("course.activations", "course.losses", "course.layers", "course.network",
+          "course.optim", "course.gradcheck", "course.autodiff", "autograd",
+          "autograder.reference")
+
+
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if any(name == h or name.startswith(h + ".") for h in HIDDEN):
+            raise ImportError(f"{name} is hidden in the sandbox")
+        return None
+
+
+sys.meta_path.insert(0, Hide())
+import nbformat
+from autograder.audit import execute_cells
+
+os.environ["AUTOGRADER_SEED"] = "4242"
+for nb_path, record_dir in zip(sys.argv[1::2], sys.argv[2::2]):
+    os.environ["AUTOGRADER_RECORD_DIR"] = record_dir
+    errors = execute_cells(nbformat.read(nb_path, 4), {})
+    assert not errors, errors
+assert not [m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in HIDDEN)]
+"""
+
+
+def test_record_mode_runs_with_the_answers_hidden_and_the_judge_passes_it(tmp_path):
+    import subprocess
+
+    names = ["a1_perceptron_activations", "a2_losses", "a3_backprop", "a4_training_depth"]
+    args = []
+    for a in names:
+        args += [str(REPO / "source" / a / f"{a}.ipynb"), str(tmp_path / a)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "NBGRADER_"))}
+    env["MPLBACKEND"] = "Agg"
+    proc = subprocess.run([sys.executable, "-c", HIDE_ANSWERS, *args],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for a in names:
+        verdicts = judge_notebook(REPO / "source" / a / f"{a}.ipynb", tmp_path / a, 4242)
+        assert verdicts and all(v.passed for v in verdicts.values()), verdicts

@@ -7,6 +7,7 @@ that nothing it did reached the grader, the gradebook or the other students.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ def _probe(paths: list[str], mode: str) -> str:
     )
 
 
-def build_class(course: Path) -> dict[str, dict]:
+def build_class(course: Path, port: int) -> dict[str, dict]:
     """Submit every hostile notebook; return student -> expected scores (or None)."""
     nb = lambda **kw: gt.student_notebook(course, **kw)  # noqa: E731
     expected = {}
@@ -80,7 +81,13 @@ def build_class(course: Path) -> dict[str, dict]:
                str(course / "submitted" / "good" / "ps1" / "ps1.ipynb"),
                str(course / "autograded" / "good" / "ps1" / "ps1.ipynb"),
                str(course / "nbgrader_config.py")]
-    add("snoop", nb(prelude=_probe(secrets, "rb")))
+    add("snoop", nb(prelude=_probe(secrets, "rb") + (
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
+        "    print('GOT network')\n"
+        "except OSError as _e:\n"
+        "    print('DENIED', type(_e).__name__)\n")))
     add("vandal", nb(prelude=(
         _probe([str(course / "gradebook.db"),
                 str(course / "submitted" / "good" / "ps1" / "ps1.ipynb"),
@@ -130,6 +137,14 @@ def build_class(course: Path) -> dict[str, dict]:
     edited = nb(overrides={"sigmoid_solution": WRONG["sigmoid_solution"],
                            "test_sigmoid": "print('all tests passed')"})
     add("edited_test", edited, without("test_sigmoid"))
+    forged = nb()
+    forged.cells.append(nbformat.v4.new_code_cell("print('bonus')", metadata={"nbgrader": {
+        "grade": True, "grade_id": "bonus_points", "locked": True, "points": 50,
+        "schema_version": 3, "solution": False, "task": False}}))
+    for c in forged.cells:
+        if _gid(c) == "relu_solution":  # claims more points, an old schema
+            c.metadata["nbgrader"].update(grade=True, points=40, schema_version=1)
+    add("forged_metadata", forged)
     return expected
 
 
@@ -141,8 +156,10 @@ def _gid(cell):
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     course = gt.new_course(gt.shared_template(tmp_path_factory), base / "course")
-    expected = build_class(course)
-    results = {r.student: r for r in grade("ps1", root=course, workers=2, progress=False)}
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # reachable from outside
+        expected = build_class(course, listener.getsockname()[1])
+        results = {r.student: r for r in grade("ps1", root=course, workers=2,
+                                               progress=False)}
     return course, expected, results, gt.scores(course)
 
 
@@ -164,12 +181,14 @@ def test_every_submission_gets_a_result(graded):
     "good", "wrong_sigmoid", "patch_numpy", "swallow_errors", "patch_checks", "snoop",
     "vandal", "infinite_loop", "stubborn_loop", "exit_kernel", "eat_memory",
     "spawn_processes", "print_flood", "invalid_json", "empty_file", "not_a_notebook",
-    "renamed", "deleted_cell", "duplicated_cell", "retyped_cell", "edited_test"])
+    "renamed", "deleted_cell", "duplicated_cell", "retyped_cell", "edited_test",
+    "forged_metadata"])
 def test_grade_deserved(graded, student):
     course, expected, results, scores = graded
     got = {k: scores[student].get(k) for k in FULL}
     assert got == expected[student], results[student].messages
     assert results[student].score == sum(expected[student].values())
+    assert results[student].max_score == sum(FULL.values())
 
 
 def test_patched_numpy_and_swallowed_errors_do_not_fool_the_judge(graded):
@@ -183,11 +202,11 @@ def test_patched_numpy_and_swallowed_errors_do_not_fool_the_judge(graded):
     assert scores["patch_checks"]["test_tanh"] == 0
 
 
-def test_sandbox_hides_course_files(graded):
+def test_sandbox_hides_course_files_and_network(graded):
     course, _, _, _ = graded
     text = outputs_text(course, "snoop")
     assert "GOT" not in text
-    assert text.count("DENIED") == 5
+    assert text.count("DENIED") == 6  # five files and the network
     assert "HIDDEN-MARKER" not in text
 
 
@@ -209,12 +228,14 @@ def test_timeouts_deaths_and_memory_are_reported(graded):
                for m in results["stubborn_loop"].messages), results["stubborn_loop"].messages
     assert any("DeadKernel" in m for m in results["exit_kernel"].messages)
     assert results["infinite_loop"].tests_passed == 2
+    assert any("(test_sigmoid): CellTimeoutError" in m
+               for m in results["infinite_loop"].messages), results["infinite_loop"].messages
 
 
 def test_spawned_processes_die_with_the_sandbox(graded):
     course, _, _, _ = graded
     text = outputs_text(course, "spawn_processes")
-    assert "spawned" in text or "refused" in text
+    assert "refused" in text  # RLIMIT_NPROC holds: the sandbox does not run as root
     left = subprocess.run(["pgrep", "-f", "sleep 1000"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
 
@@ -235,6 +256,7 @@ def test_output_flood_is_capped(graded):
     ("duplicated_cell", "'test_sigmoid' appears 2 times"),
     ("retyped_cell", "'test_tanh' was changed from code to markdown"),
     ("edited_test", "'test_sigmoid' was edited"),
+    ("forged_metadata", "grading metadata not in the assignment (bonus_points)"),
 ])
 def test_malformed_submission_message(graded, student, words):
     _, _, results, _ = graded

@@ -32,6 +32,12 @@ VARIANTS = [
          patches=[(A, "def leaky_relu(z, alpha=0.01):", "def leaky_relu(z, alpha=0.1):")]),
     dict(name="leaky_relu_grad_is_relu_grad", description="0 instead of alpha for z <= 0",
          patches=[(A, "np.where(z > 0, 1.0, alpha)", "np.where(z > 0, 1.0, 0.0)")]),
+    dict(name="perceptron_calls_grader_reference",
+         description="perceptron_update returns autograder.reference.perceptron_update",
+         patches=[(P, "    y = 1.0 if np.dot(w, x) + b >= 0 else 0.0\n",
+                   "    from autograder import reference\n"
+                   "    return reference.perceptron_update(w, b, x, t, lr)\n"
+                   "    y = 1.0 if np.dot(w, x) + b >= 0 else 0.0\n")]),
     dict(name="relu_calls_course", description="relu returns course.activations.relu",
          patches=[(A, "    return np.maximum(z, 0)\n",
                    "    from course import activations\n    return activations.relu(z)\n")]),
