@@ -31,6 +31,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -50,7 +51,7 @@ from nbgrader.preprocessors import (
     NbGraderPreprocessor,
     SaveAutoGrades,
 )
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.exc import SAWarning, SQLAlchemyError
 from traitlets import Unicode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -107,6 +108,16 @@ def normalize_db_url(url: str) -> str:
                 importlib.util.find_spec("psycopg2") is not None:
             return "postgresql+psycopg2://" + url[len("postgresql://"):]
     return url
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
 
 
 def limits_from_config(cfg: Config) -> Limits:
@@ -430,6 +441,59 @@ class _Runner:
             os.environ["NBGRADER_EXECUTION"] = "autograde"
 
 
+class _LocalPool:
+    """A process pool of trusted workers on this machine, renewed if a worker dies.
+
+    Each worker's address space is capped, so that a record crafted to make the judge
+    allocate without bound raises MemoryError (that student's judge error) instead of
+    taking the machine or the pool down. If a worker dies anyway, the student it was
+    grading fails with a message and the next ones get a fresh pool.
+    """
+
+    def __init__(self, n: int, import_judge: bool, address_space: int):
+        self.n, self.import_judge, self.address_space = n, import_judge, address_space
+        self.lock = threading.Lock()
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.n, mp_context=get_context("spawn"),
+                                   initializer=_limit_worker, initargs=(self.address_space,))
+        # Start every worker now, from this thread and directory (nbgrader's converters
+        # chdir later), and let them import the sandbox and the judge in parallel.
+        for f in [pool.submit(_warm_up, self.import_judge) for _ in range(self.n)]:
+            f.result()
+        return pool
+
+    def submit(self, fn: Callable, task: dict):
+        pool = self.pool
+        outer = self
+
+        class _Result:
+            def result(self_inner):
+                try:
+                    return pool.submit(fn, task).result()
+                except BrokenProcessPool:
+                    with outer.lock:
+                        if outer.pool is pool:
+                            pool.shutdown(wait=False, cancel_futures=True)
+                            outer.pool = outer._start()
+                    raise RuntimeError("the grading worker died while running or judging "
+                                       "this submission") from None
+
+        return _Result()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _limit_worker(address_space: int) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > address_space:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+
 def _warm_up(import_judge: bool) -> None:
     time.sleep(0.2)  # keep this worker busy so that the next warm-up starts another one
     if import_judge:
@@ -477,7 +541,7 @@ class Grader:
             self.cfg.CourseDirectory.db_url = normalize_db_url(self.cfg.CourseDirectory.db_url)
         self.coursedir = CourseDirectory(config=self.cfg)
         self.db_url = self.coursedir.db_url
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or len(os.sched_getaffinity(0)) or 1
         self.scheduler = scheduler
         self.force = force
         self.progress = progress
@@ -499,15 +563,20 @@ class Grader:
                 raise GradingError(
                     f"no gradebook at {path}: run `nbgrader generate_assignment "
                     f"{self.assignment}` in {self.root} first (or pass --db)")
-        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
-            try:
-                assignment = gb.find_assignment(self.assignment)
-            except MissingEntry:
-                known = ", ".join(sorted(a.name for a in gb.assignments)) or "none"
-                raise GradingError(
-                    f"unknown assignment '{self.assignment}' (the gradebook knows: {known}); "
-                    f"run `nbgrader generate_assignment {self.assignment}` first") from None
-            self.notebook_names = [nb.name for nb in assignment.notebooks]
+        try:
+            with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+                try:
+                    assignment = gb.find_assignment(self.assignment)
+                except MissingEntry:
+                    known = ", ".join(sorted(a.name for a in gb.assignments)) or "none"
+                    raise GradingError(
+                        f"unknown assignment '{self.assignment}' (the gradebook knows: "
+                        f"{known}); run `nbgrader generate_assignment {self.assignment}` "
+                        "first") from None
+                self.notebook_names = [nb.name for nb in assignment.notebooks]
+        except (SQLAlchemyError, ImportError, ValueError) as e:
+            raise GradingError(f"cannot open the gradebook {_safe_url(self.db_url)}: "
+                               f"{str(e).splitlines()[0]}") from None
         source_dir = Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
                                                      self.assignment))
         self.source_notebooks_text = {}
@@ -688,16 +757,17 @@ class Grader:
         if self.scheduler:
             from distributed import Client
 
-            client = Client(self.scheduler, set_as_default=False)
+            try:
+                client = Client(self.scheduler, set_as_default=False, timeout="10s")
+            except (OSError, TimeoutError) as e:
+                raise GradingError(f"cannot reach the Dask scheduler at {self.scheduler}: "
+                                   f"{e}") from None
             runner = _Runner(self, lambda fn, task: client.submit(fn, task, pure=False))
             n_threads = max(1, sum(client.nthreads().values())) + 1
         else:
             n = min(self.workers, len(todo))
-            pool = ProcessPoolExecutor(n, mp_context=get_context("spawn"))
-            # Start every worker now, from this thread and directory (nbgrader's converters
-            # chdir later), and let them import the sandbox and the judge in parallel.
-            for f in [pool.submit(_warm_up, self.judge is None) for _ in range(n)]:
-                f.result()
+            pool = _LocalPool(n, self.judge is None,
+                              max(4096, 2 * self.limits.memory_mb) * 2**20)
             runner = _Runner(self, pool.submit)
             n_threads = n + 1
         bar = None
@@ -723,7 +793,7 @@ class Grader:
             if bar is not None:
                 bar.close()
             if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+                pool.shutdown()
             if client is not None:
                 client.close()
             RUNNERS.pop(runner.key, None)

@@ -59,9 +59,16 @@ def test_unknown_assignment_student_and_missing_gradebook(course, cli):
     assert r.returncode == 2 and "unknown assignment 'ps9'" in r.stderr
     r = cli(course, "grade", "ps1", "--student", "ghost")
     assert r.returncode == 2 and "no submission of 'ps1' for student(s) ghost" in r.stderr
+    r = cli(course, "grade", "ps1", "--db", "postgresql://grader:secret@127.0.0.1:1/gb")
+    assert r.returncode == 2 and "cannot open the gradebook" in r.stderr
+    assert "secret" not in r.stderr
+    r = cli(course, "grade", "ps1", "--scheduler", "tcp://127.0.0.1:1")
+    assert r.returncode == 2 and "cannot reach the Dask scheduler" in r.stderr
     (course / "gradebook.db").unlink()
     r = cli(course, "grade", "ps1")
     assert r.returncode == 2 and "no gradebook" in r.stderr
+    r = cli(course / "nowhere", "grade", "ps1")
+    assert r.returncode == 2 and "does not exist" in r.stderr
 
 
 def test_refuses_without_bubblewrap_unless_unsafe(course, cli, monkeypatch):

@@ -90,7 +90,11 @@ def postgres():
     os.chmod(d, 0o755)
     as_user: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root
-        pw = pwd.getpwnam("postgres")
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail("no unprivileged 'postgres' user to run the server as: run "
+                        "ci/provision.sh (the Debian postgresql package creates it)")
         os.chown(d, pw.pw_uid, pw.pw_gid)
         as_user = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
                    "--clear-groups", "--"]

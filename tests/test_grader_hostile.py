@@ -137,6 +137,16 @@ def build_class(course: Path, port: int) -> dict[str, dict]:
     edited = nb(overrides={"sigmoid_solution": WRONG["sigmoid_solution"],
                            "test_sigmoid": "print('all tests passed')"})
     add("edited_test", edited, without("test_sigmoid"))
+    # A record forged to make the (trusted) judge allocate without bound: the judge's
+    # worker is capped, the check counts as not run, the batch goes on.
+    add("forged_record", nb(prelude=(
+        "import os\n"
+        "_k = checks.record_key('sigmoid', False, 0)\n"
+        "_p = str(checks.record_path(os.environ['AUTOGRADER_RECORD_DIR'], _k))\n"
+        "os.makedirs(os.path.dirname(_p), exist_ok=True)\n"
+        "np.savez(_p[:-4] if _p.endswith('.npz') else _p, __key__=np.array(_k),\n"
+        "         __ncases__=np.array(10**10))\n"
+        "checks.sigmoid = lambda *a, **k: None\n")), without("test_sigmoid"))
     forged = nb()
     forged.cells.append(nbformat.v4.new_code_cell("print('bonus')", metadata={"nbgrader": {
         "grade": True, "grade_id": "bonus_points", "locked": True, "points": 50,
@@ -182,7 +192,7 @@ def test_every_submission_gets_a_result(graded):
     "vandal", "infinite_loop", "stubborn_loop", "exit_kernel", "eat_memory",
     "spawn_processes", "print_flood", "invalid_json", "empty_file", "not_a_notebook",
     "renamed", "deleted_cell", "duplicated_cell", "retyped_cell", "edited_test",
-    "forged_metadata"])
+    "forged_metadata", "forged_record"])
 def test_grade_deserved(graded, student):
     course, expected, results, scores = graded
     got = {k: scores[student].get(k) for k in FULL}
