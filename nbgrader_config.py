@@ -21,3 +21,12 @@ c.Autograder.notebook_timeout = 900  # wall seconds per notebook
 c.Autograder.memory_mb = 2048  # address space of the kernel
 c.Autograder.nproc = 64  # processes + threads of the sandbox
 c.Autograder.output_kb = 2048  # output kept per notebook
+
+# Plain `nbgrader generate_feedback` too: strip hidden tests and their tracebacks from the
+# feedback (nbgrader shows them otherwise, jupyter/nbgrader#917).
+# `python -m autograder feedback` does the same and adds the judge's verdicts.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.feedback_filter.StripHiddenTests",
+]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -42,6 +43,8 @@ AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow", "keras"
 OTHER_ANSWERS = ("sklearn.neural_network",)  # a ready-made MLP trainer
 
 TOL = {"float64": 1e-7, "float32": 2e-4}
+MAX_RECORD_BYTES = 256 * 2**20  # uncompressed size of one record file
+MAX_RECORD_CASES = 1000
 NUM_TOL = 1e-5  # relative error allowed against central differences (float64, h=1e-6)
 
 CHECKS: dict[str, "Check"] = {}
@@ -114,10 +117,18 @@ def load_record(record_dir, key: str) -> list[dict] | None:
     if not path.is_file():
         return None
     try:
+        # A record is written by untrusted code: refuse one that would inflate past
+        # MAX_RECORD_BYTES (a zip bomb) or claim more cases than any check draws.
+        with zipfile.ZipFile(path) as zf:
+            if sum(info.file_size for info in zf.infolist()) > MAX_RECORD_BYTES:
+                return None
         with np.load(path, allow_pickle=False) as z:
             if str(z["__key__"]) != key:
                 return None
-            outputs = [{} for _ in range(int(z["__ncases__"]))]
+            ncases = int(z["__ncases__"])
+            if not 0 <= ncases <= MAX_RECORD_CASES:
+                return None
+            outputs = [{} for _ in range(ncases)]
             for name in z.files:
                 if "/" in name:
                     i, k = name.split("/", 1)

@@ -185,6 +185,21 @@ def test_forged_outputs_are_judged_against_the_truth(tmp_path, monkeypatch):
     assert not v.passed and "out is wrong" in v.message
 
 
+def test_oversized_or_bloated_records_are_refused_without_loading(tmp_path):
+    key = "affine_forward:1:0"
+    checks.write_record(tmp_path, key, [{"out": np.zeros(3)}])
+    assert checks.load_record(tmp_path, key)[0]["out"].shape == (3,)
+    # a claim of a billion cases would allocate a billion dicts
+    np.savez(checks.record_path(tmp_path, key), __key__=np.array(key),
+             __ncases__=np.array(10**9))
+    assert checks.load_record(tmp_path, key) is None
+    # a zip bomb: 300 MB of zeros compress to a few hundred kB
+    np.savez_compressed(checks.record_path(tmp_path, key), __key__=np.array(key),
+                        __ncases__=np.array(1), **{"0/out": np.zeros(300 * 2**20, np.uint8)})
+    assert checks.record_path(tmp_path, key).stat().st_size < 2**20
+    assert checks.load_record(tmp_path, key) is None
+
+
 # ------------------------------------------------------------------------ seeds
 
 def test_visible_seed_is_fixed_and_hidden_seed_comes_from_the_environment(monkeypatch):
