@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# nbgrader runs tools of the environment (alembic) by name: put them first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: test course lint clean
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import subprocess
 import sys
 import time
@@ -33,7 +34,8 @@ def render_chapters(out: Path, timeout: int = 600) -> list[Path]:
     for nb_path in sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb")):
         t0 = time.perf_counter()
         nb = nbformat.read(nb_path, as_version=4)
-        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+        ExecutePreprocessor(timeout=timeout, kernel_name="python3",
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"]).preprocess(
             nb, {"metadata": {"path": str(CHAPTERS)}})
         body, _ = HTMLExporter().from_notebook_node(nb)
         page = out / f"{nb_path.stem}.html"
@@ -69,6 +71,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-chapters", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args(argv)
+    # nbgrader runs tools of this environment (alembic) by name
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
+                                          os.environ.get("PATH", "")])
     if not args.skip_chapters:
         print("Chapters:")
         pages = render_chapters(args.out / "chapters")

@@ -61,9 +61,10 @@ def setup(course: Path) -> list[str]:
     course.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(ROOT / "source", course / "source")
-    shutil.copytree(ROOT / "release", course / "release")
     names = assignments()
-    for assignment in names:
+    for assignment in names:  # creates the demo's gradebook and its release/
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+                        "--log-level=WARN"], check=True, cwd=course)
         for student, nb in submissions(assignment).items():
             path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +91,7 @@ def run(course: Path) -> Path:
     names = setup(course)
     safe = _sandbox_available()
     for assignment in names:
+        print(f"  {assignment}:")
         results = grade(assignment, root=course, progress=False, unsafe_no_sandbox=not safe)
         print(summary_table(results))
         subprocess.run([sys.executable, "-m", "autograder", "feedback", assignment,
@@ -102,15 +104,33 @@ def run(course: Path) -> Path:
     return table
 
 
-def print_table(table: Path) -> None:
-    """Print nbgrader's exported grades as one row per student and assignment."""
+def manual_points(course: Path) -> dict[tuple[str, str], float]:
+    """Return {(assignment, student): points still to be graded by hand} from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            for sub in gb.assignment_submissions(assignment.name):
+                out[assignment.name, sub.student_id] = sum(
+                    g.max_score for nb in sub.notebooks for g in nb.grades
+                    if g.needs_manual_grade)
+    return out
+
+
+def print_table(table: Path, course: Path | None = None) -> None:
+    """Print nbgrader's exported grades, one row per assignment and student."""
     with open(table, newline="") as f:
         rows = list(csv.DictReader(f))
-    print(f"  {'assignment':<28}{'student':<10}{'kind':<16}{'score':>7}{'max':>6}")
+    manual = manual_points(course or table.parent)
+    print(f"  {'assignment':<28}{'student':<9}{'submission':<16}{'score':>7}{'max':>6}"
+          f"{'to grade by hand':>18}")
     for r in sorted(rows, key=lambda r: (r["assignment"], r["student_id"])):
         kind = STUDENTS.get(r["student_id"], "")
-        print(f"  {r['assignment']:<28}{r['student_id']:<10}{kind:<16}"
-              f"{float(r['score']):>7.1f}{float(r['max_score']):>6.1f}")
+        todo = manual.get((r["assignment"], r["student_id"]), 0.0)
+        print(f"  {r['assignment']:<28}{r['student_id']:<9}{kind:<16}"
+              f"{float(r['score']):>7.1f}{float(r['max_score']):>6.1f}{todo:>18.1f}")
+    print("  Written answers are graded by hand in formgrader; until then they count 0.")
 
 
 if __name__ == "__main__":
