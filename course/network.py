@@ -22,7 +22,10 @@ from course import layers
 from course.activations import sigmoid
 from course.losses import bce_with_logits, mse, softmax, softmax_cross_entropy
 
-__all__ = ["MLP", "OUTPUTS", "gradient_norms"]
+__all__ = [
+    "MLP", "OUTPUTS", "gradient_norms", "dead_units", "relu_interpolant",
+    "sigmoid_staircase", "activation_patterns", "segment_points", "count_linear_regions",
+]
 
 OUTPUTS = {"linear": mse, "sigmoid": bce_with_logits, "softmax": softmax_cross_entropy}
 _RELU_LIKE = {"relu", "leaky_relu", "prelu", "abs", "maxout"}
@@ -242,8 +245,6 @@ def dead_units(model, X):
     return masks
 
 
-__all__ += ["dead_units"]
-
 
 # Constructions with hand-set weights, and linear regions (chapters 06 and 07).
 
@@ -335,7 +336,3 @@ def count_linear_regions(model, start, end, num=10000):
     """
     patterns = activation_patterns(model, segment_points(start, end, num))
     return 1 + int(np.count_nonzero(np.any(patterns[1:] != patterns[:-1], axis=1)))
-
-
-__all__ += ["relu_interpolant", "sigmoid_staircase", "activation_patterns",
-            "segment_points", "count_linear_regions"]

@@ -11,8 +11,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 __all__ = [
-    "constant", "inverse_time", "inverse_sqrt", "hyperbolic",
-    "SGD", "Momentum", "RMSProp", "Adam", "History", "train", "iterate_minibatches",
+    "constant", "inverse_time", "inverse_sqrt", "hyperbolic", "SGD", "Momentum", "RMSProp",
+    "Adam", "History", "train", "iterate_minibatches", "perceptron_predict",
+    "perceptron_train", "descent_path",
 ]
 
 
@@ -231,8 +232,6 @@ def perceptron_train(X, t, lr=1.0, epochs=10, w=None, b=0.0):
     return w, b, history
 
 
-__all__ += ["perceptron_predict", "perceptron_train"]
-
 
 def descent_path(grad, w0, lr, steps):
     """Run plain gradient descent w <- w - lr_k * grad(w) and return every iterate.
@@ -252,6 +251,3 @@ def descent_path(grad, w0, lr, steps):
             break
         path.append(w.copy())
     return np.array(path)
-
-
-__all__ += ["descent_path"]
