@@ -21,6 +21,7 @@ c.Autograder.notebook_timeout = 900  # wall seconds per notebook
 c.Autograder.memory_mb = 2048  # address space of the kernel
 c.Autograder.nproc = 64  # processes + threads of the sandbox
 c.Autograder.output_kb = 2048  # output kept per notebook
+c.Autograder.disk_mb = 256  # bytes the notebook may write to its scratch directory
 
 # Plain `nbgrader generate_feedback` too: strip hidden tests and their tracebacks from the
 # feedback (nbgrader shows them otherwise, jupyter/nbgrader#917).

@@ -69,6 +69,7 @@ class Limits:
     nproc: int = 64  # RLIMIT_NPROC (processes + threads of the sandbox uid)
     file_size_mb: int = 64  # RLIMIT_FSIZE
     tmp_mb: int = 64  # size of the private /tmp
+    disk_mb: int = 256  # what the notebook may write into its scratch directory
     output_kb: int = 2048  # captured output of the whole notebook
     record_mb: int = 64  # records read back from the kernel
     max_restarts: int = 3  # fresh kernels after a cell killed or hung the kernel
@@ -333,6 +334,50 @@ def _timed_out(cell: Any) -> bool:
                for o in cell.get("outputs", []))
 
 
+def disk_usage(root: Path, cap: int, max_entries: int = 20000) -> int:
+    """Return the bytes of disk used under root (no links followed), stopping past cap.
+
+    A tree of more than max_entries files counts as over the cap, so that a flood of
+    empty files cannot make the walk itself slow.
+    """
+    total, entries, stack = 0, 0, [str(root)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    entries += 1
+                    if entries > max_entries:
+                        return cap + 1
+                    st = entry.stat(follow_symlinks=False)
+                    total += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    if total > cap:
+                        return total
+        except OSError:
+            continue
+    return total
+
+
+async def _watch_disk(sandbox: Sandbox, km: AsyncKernelManager, tripped: list,
+                      every: float = 0.5) -> None:
+    """Kill the kernel as soon as the sandbox's scratch directory outgrows its quota.
+
+    RLIMIT_FSIZE caps each file; this caps their sum, so that a notebook writing file
+    after file cannot fill the grader's disk.
+    """
+    cap = sandbox.limits.disk_mb * 2**20
+    while True:
+        await asyncio.sleep(every)
+        if await asyncio.to_thread(disk_usage, sandbox.root, cap) > cap:
+            tripped.append(True)
+            try:
+                await km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+            return
+
+
 async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
     """Execute every code cell of ``nb`` in place; return what went wrong, for the log."""
     lim = sandbox.limits
@@ -351,6 +396,8 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
         )
         lost: tuple[int, str] | None = None
+        tripped: list = []
+        watcher = asyncio.create_task(_watch_disk(sandbox, km, tripped))
         try:
             async with client.async_setup_kernel(cwd=str(sandbox.work)):
                 if restarts:
@@ -392,6 +439,9 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
                     raise SandboxError(f"could not start the sandboxed kernel: {e!r}\n"
                                        f"{_tail(sandbox.stderr_log)}") from e
         finally:
+            watcher.cancel()
+            if tripped and pos < len(code):
+                lost = (code[pos], "DiskQuota")
             atexit.unregister(client._cleanup_kernel)
             output_used += client.output_used
             try:
@@ -403,6 +453,13 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             break
         idx, why = lost
         cell = nb.cells[idx]
+        if why == "DiskQuota":
+            _note(cell, "DiskQuotaError", f"the notebook wrote more than "
+                  f"{lim.disk_mb} MB to disk; it was stopped here")
+            for j in code[pos + 1:]:
+                _note(nb.cells[j], "NotRun", "not run: the notebook exceeded its disk quota")
+            events.append(f"{_label(cell, idx)}: DiskQuota (over {lim.disk_mb} MB)")
+            break
         if why == "NotebookTimeout":
             text = f"not run: the notebook exceeded its {lim.notebook_timeout} s time limit"
             for j in code[pos:]:

@@ -117,6 +117,12 @@ def build_class(course: Path, port: int) -> dict[str, dict]:
         "print('spawned', len(kids))\n")))
     add("print_flood", nb(prelude=(
         "import sys\nfor _ in range(60):\n    sys.stdout.write('x' * 2**20)\n")))
+    add("fill_disk", nb(overrides={"tanh_solution": (
+        "import os\n\n\ndef tanh(z):\n    for i in range(10):  # 600 MB, once\n"
+        "        if not os.path.exists(f'junk{i}.bin'):\n"
+        "            with open(f'junk{i}.bin', 'wb') as f:\n"
+        "                f.write(os.urandom(60 * 2**20))\n    return np.tanh(z)\n\n\n"
+        "def tanh_grad(z):\n    return 1 - np.tanh(z) ** 2\n")}), without("test_tanh"))
     add("invalid_json", raw=b'{"cells": [', scores=without(*FULL))
     add("empty_file", raw=b"", scores=without(*FULL))
     add("not_a_notebook", raw=b"[1, 2, 3]", scores=without(*FULL))
@@ -190,7 +196,7 @@ def test_every_submission_gets_a_result(graded):
 @pytest.mark.parametrize("student", [
     "good", "wrong_sigmoid", "patch_numpy", "swallow_errors", "patch_checks", "snoop",
     "vandal", "infinite_loop", "stubborn_loop", "exit_kernel", "eat_memory",
-    "spawn_processes", "print_flood", "invalid_json", "empty_file", "not_a_notebook",
+    "spawn_processes", "print_flood", "fill_disk", "invalid_json", "empty_file", "not_a_notebook",
     "renamed", "deleted_cell", "duplicated_cell", "retyped_cell", "edited_test",
     "forged_metadata", "forged_record"])
 def test_grade_deserved(graded, student):
@@ -240,6 +246,14 @@ def test_timeouts_deaths_and_memory_are_reported(graded):
     assert results["infinite_loop"].tests_passed == 2
     assert any("(test_sigmoid): CellTimeoutError" in m
                for m in results["infinite_loop"].messages), results["infinite_loop"].messages
+
+
+def test_a_notebook_filling_the_disk_is_stopped_at_its_quota(graded):
+    course, _, results, scores = graded
+    assert any("DiskQuota" in m for m in results["fill_disk"].messages), \
+        results["fill_disk"].messages
+    assert "wrote more than" in outputs_text(course, "fill_disk")
+    assert scores["fill_disk"]["test_sigmoid"] == FULL["test_sigmoid"]  # graded before it
 
 
 def test_spawned_processes_die_with_the_sandbox(graded):
