@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs tools of the environment (alembic) by name: put them first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test course lint clean
+.PHONY: test course lint clean provision
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make test: every test: the package, the chapters (nbval), assignments, grader, lint
-test: $(STAMP)
+test: $(STAMP) provision
 	$(BIN)/python -m pytest
+
+## system packages of the grader's tests (bubblewrap, PostgreSQL); a no-op once present
+provision:
+	sh ci/provision.sh
 
 ## make course: render the chapters, build the releases, grade the demo class
 course: $(STAMP)

@@ -17,7 +17,14 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$need postgresql"
 
 if [ -n "$need" ]; then
     SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+            echo "provision: the tests need these system packages:$need" >&2
+            echo "provision: install them with your package manager (as root), then rerun." >&2
+            exit 1
+        fi
+        SUDO="sudo"
+    fi
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
     # shellcheck disable=SC2086
