@@ -1,4 +1,10 @@
-"""Batch grading on top of nbgrader: parallel, sandboxed, judged outside the sandbox.
+"""Grading for the course, on top of nbgrader.
 
-``python -m autograder grade <assignment>`` grades a class; see :mod:`autograder.grade`.
+- ``checks``: the trusted checks the assignments' test cells call (cases, run, judge);
+- ``judge``: recomputes every test cell's verdict outside the student's kernel;
+- ``grade``, ``sandbox``: ``python -m autograder grade <assignment>``, a whole class in
+  parallel bubblewrap sandboxes, results in nbgrader's gradebook;
+- ``feedback``: feedback that shows verdicts and never the hidden tests;
+- ``audit``: which known-bug variants of the reference solutions the hidden tests catch;
+- ``build``, ``demo``: the main job, ``make course``.
 """
