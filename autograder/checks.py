@@ -701,29 +701,37 @@ def _unstable(label, got, big, fix):
 SHIFT_FIX = "subtract the row maximum before exp"
 
 
-@register
-class Softmax(Check):
-    """softmax(z) row by row for (N, C) logits, including very large logits."""
+class _RowwiseCheck(Check):
+    """A function applied row by row to (N, C) logits, judged against a reference in
+    ``course.losses`` called ``ref``, including logits too large for a naive formula."""
 
-    name = "softmax"
-    functions = ("softmax",)
+    ref, label, key, fix, axis_hint = "", "", "", "", ""
 
     def cases(self, rng):
         return _loss_cases(rng)
 
     def run(self, fns, c):
-        return {"p": call(fns[0], c["z"].copy())}
+        return {self.key: call(fns[0], c["z"].copy())}
 
     def judge(self, c, o):
-        L = _ref("losses")
+        ref = getattr(_ref("losses"), self.ref)
         z = c["z"].astype(np.float64)
-        big = "large" in c["info"]["logits"]
-        msg = _unstable("softmax(z)", o["p"], big, SHIFT_FIX)
+        msg = _unstable(self.label, o[self.key], "large" in c["info"]["logits"], self.fix)
         if msg:
             return False, msg
-        alts = [("normalised over the wrong axis: each ROW must sum to 1", L.softmax(z, axis=0))]
-        msg = compare("softmax(z)", o["p"], L.softmax(z), c["z"].dtype.name, alts=alts)
+        alts = [(self.axis_hint, ref(z, axis=0))]
+        msg = compare(self.label, o[self.key], ref(z), c["z"].dtype.name, alts=alts)
         return msg is None, msg or ""
+
+
+@register
+class Softmax(_RowwiseCheck):
+    """softmax(z) row by row for (N, C) logits, including very large logits."""
+
+    name = "softmax"
+    functions = ("softmax",)
+    ref, label, key, fix = "softmax", "softmax(z)", "p", SHIFT_FIX
+    axis_hint = "normalised over the wrong axis: each ROW must sum to 1"
 
 
 @register
@@ -765,30 +773,14 @@ class SoftmaxBackward(Check):
 
 
 @register
-class LogSoftmax(Check):
+class LogSoftmax(_RowwiseCheck):
     """log_softmax(z) row by row, finite even where softmax underflows."""
 
     name = "log_softmax"
     functions = ("log_softmax",)
-
-    def cases(self, rng):
-        return _loss_cases(rng)
-
-    def run(self, fns, c):
-        return {"lp": call(fns[0], c["z"].copy())}
-
-    def judge(self, c, o):
-        L = _ref("losses")
-        z = c["z"].astype(np.float64)
-        big = "large" in c["info"]["logits"]
-        msg = _unstable("log_softmax(z)", o["lp"], big,
-                        "compute z - max - log(sum(exp(z - max))) instead of log(softmax(z))")
-        if msg:
-            return False, msg
-        alts = [("normalised over the wrong axis (columns instead of rows)",
-                 L.log_softmax(z, axis=0))]
-        msg = compare("log_softmax(z)", o["lp"], L.log_softmax(z), c["z"].dtype.name, alts=alts)
-        return msg is None, msg or ""
+    ref, label, key = "log_softmax", "log_softmax(z)", "lp"
+    fix = "compute z - max - log(sum(exp(z - max))) instead of log(softmax(z))"
+    axis_hint = "normalised over the wrong axis (columns instead of rows)"
 
 
 def _loss_run(fn, what, scores, y):
