@@ -16,11 +16,13 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.build import assignments
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = {"ada": "correct", "blaise": "partly correct", "carl": "blank"}
 
 
-def _answers(source_nb, kind=None) -> dict[str, str]:
+def answers(source_nb, kind=None) -> dict[str, str]:
     """Return {grade_id: source} of the answer cells (of one cell type) of a notebook."""
     return {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells
             if c.metadata.get("nbgrader", {}).get("solution")
@@ -42,16 +44,11 @@ def submissions(assignment: str) -> dict[str, object]:
     name = f"{assignment}.ipynb"
     release = nbformat.read(ROOT / "release" / assignment / name, as_version=4)
     source = nbformat.read(ROOT / "source" / assignment / name, as_version=4)
-    answers = _answers(source)
-    code = list(_answers(source, "code").items())
+    everything = answers(source)
+    code = list(answers(source, "code").items())
     half = dict(code[: max(1, len(code) // 2)])
-    return {"ada": fill(release, answers), "blaise": fill(release, half),
+    return {"ada": fill(release, everything), "blaise": fill(release, half),
             "carl": fill(release, {})}
-
-
-def assignments() -> list[str]:
-    """Return the assignment names that have a release."""
-    return sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir())
 
 
 def setup(course: Path) -> list[str]:
@@ -61,7 +58,7 @@ def setup(course: Path) -> list[str]:
     course.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(ROOT / "source", course / "source")
-    names = assignments()
+    names = assignments()  # those of source/, from which release/ is generated
     for assignment in names:  # creates the demo's gradebook and its release/
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                         "--log-level=WARN"], check=True, cwd=course)
