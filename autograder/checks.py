@@ -39,7 +39,8 @@ SEED_ENV = "AUTOGRADER_SEED"
 # Modules whose code a graded function may not run: the course's answers and autodiff.
 ANSWER_MODULES = ("activations", "losses", "layers", "network", "optim", "gradcheck",
                   "autodiff")
-AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow", "keras")
+AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow", "keras",
+                     "micrograd")
 OTHER_ANSWERS = ("sklearn.neural_network",)  # a ready-made MLP trainer
 
 TOL = {"float64": 1e-7, "float32": 2e-4}
@@ -1426,6 +1427,8 @@ class LayerGradientNorms(Check):
         msg = compare("the array of norms", got, want, alts=alts, tol=1e-6)
         return msg is None, msg or ""
 
+
+from autograder import checks_a5  # noqa: E402,F401  the checks of a5_autodiff
 
 __all__ = ["CHECKS", "Check", "StudentError", "call", "compare", "diagnose", "kernel_seed",
            "case_rng", "record_key", "record_path", "write_record", "load_record"] + list(CHECKS)
