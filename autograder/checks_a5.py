@@ -124,6 +124,22 @@ def apply(ins, args):
     return getattr(args[0], ins[1])()
 
 
+def _renumber(ins):
+    """Return the instruction reading its operands from nodes 0 (and 1)."""
+    kind = ins[0]
+    if kind == "bin":
+        return ("bin", ins[1], 0, 1)
+    if kind == "rc":
+        return ("rc", ins[1], 0, ins[3])
+    if kind == "lc":
+        return ("lc", ins[1], ins[2], 0)
+    if kind == "pow":
+        return ("pow", 0, ins[2])
+    if kind == "neg":
+        return ("neg", 0)
+    return ("un", ins[1], 0)
+
+
 def _float(x, what):
     try:
         v = float(x)
@@ -181,9 +197,11 @@ def evaluate(V, x, prog, check=False, local=True):
     ``local_w`` the same under an upstream gradient W_UP.
     """
     nodes = build(V, x, prog, check)
+    calls = _count_rules(nodes) if check else []
     _backward(nodes[-1])
     out = {"data": np.array([_float(n.data, "data") for n in nodes]),
-           "grad": np.array([_float(n.grad, "grad") for n in nodes])}
+           "grad": np.array([_float(n.grad, "grad") for n in nodes]),
+           "calls": np.array(calls[:MAX_CALLS], dtype=np.int64)}
     if local:
         loc = np.zeros((len(prog), 2))
         loc_w = np.zeros((len(prog), 2))
@@ -197,6 +215,31 @@ def evaluate(V, x, prog, check=False, local=True):
                 table[k, :len(fresh)] = [_float(f.grad, "grad") for f in fresh]
         out["local"], out["local_w"] = loc, loc_w
     return out
+
+
+MAX_CALLS = 100_000
+
+
+def _count_rules(nodes):
+    """Wrap each node's ``_backward`` (the skeleton's name for its rule) so that the list
+    returned records the index of every node whose rule runs, in the order they run."""
+    calls = []
+
+    def wrap(k, rule):
+        def counted():
+            calls.append(k)
+            return rule()
+
+        return counted
+
+    for k, n in enumerate(nodes):
+        rule = getattr(n, "_backward", None)
+        if callable(rule):
+            try:
+                n._backward = wrap(k, rule)
+            except Exception:  # a class with slots or properties: nothing recorded
+                return []
+    return calls
 
 
 def forward_value(V, x, prog):
@@ -230,33 +273,15 @@ def trusted(x, prog, local=True):
 
 
 def simulate_backward(x, prog, mistake):
-    """Return every node's grad under a known structural mistake, or None if too costly.
+    """Return every node's grad under a known structural mistake.
 
     ``"not_reversed"``: the rules run in topological order (inputs first);
-    ``"overwrite"``: each rule sets its inputs' grad (``=``) instead of adding to it;
-    ``"no_visited"``: the order is a depth-first post-order without a visited set, so a
-    shared node's rule runs once per path.
+    ``"overwrite"``: each rule sets its inputs' grad (``=``) instead of adding to it.
     """
     ad = _engine()
     nodes = build(ad.Value, x, prog)
     root = nodes[-1]
     topo = ad._topological(root)
-    if mistake == "no_visited":
-        paths = {id(root): 1}
-        for n in reversed(topo):
-            for p in n._prev:
-                paths[id(p)] = paths.get(id(p), 0) + paths[id(n)]
-        if sum(paths.values()) > 20000:
-            return None
-        order, stack = [], [(root, False)]
-        while stack:
-            n, done = stack.pop()
-            if done:
-                order.append(n)
-            else:
-                stack.append((n, True))
-                stack.extend((p, False) for p in reversed(n._prev))
-        topo = order
     root.grad = 1.0
     for n in (topo if mistake == "not_reversed" else reversed(topo)):
         if mistake == "overwrite":
@@ -401,9 +426,15 @@ def judge_program(x, prog, o, numeric=True):
                 msg = (f"the gradient of `{expr(ins)}` with respect to {who} is "
                        f"{_fmt(got)} when the gradient arriving at its output is {W_UP}, "
                        f"expected {_fmt(want)}")
+                late = simulate_backward(vals, [_renumber(ins), ("rc", "*", len(vals), W_UP)],
+                                         "not_reversed")
                 if _near(got, float(o["local"][k, s])):
                     msg += ("; likely: the rule ignores the gradient of the output: "
                             "multiply the local derivative by out.grad")
+                elif _near(got, float(late[s])):
+                    msg += ("; likely: the backward pass visits a node before all the nodes "
+                            "that use it: walk the topological order reversed (the output "
+                            "first)")
                 return False, msg
     # 3. the whole graph
     g, want = o["grad"], t["grad"]
@@ -423,26 +454,58 @@ def judge_program(x, prog, o, numeric=True):
     return True, ""
 
 
+def _node_name(i, prog, n_leaves):
+    return f"node {i} (" + ("a leaf" if i < n_leaves else f"`{expr(prog[i - n_leaves])}`") \
+        + ")"
+
+
+def _order_message(calls, prog, n_leaves, users):
+    """Name a rule that ran several times, never, or before a node that uses its output."""
+    counts = np.bincount(calls, minlength=n_leaves + len(prog))
+    for i in range(n_leaves, n_leaves + len(prog)):
+        if counts[i] > 1:
+            return (f"the rule of {_node_name(i, prog, n_leaves)} ran {counts[i]} times; "
+                    "likely: the topological order holds a shared node several times (a "
+                    "node is reached once per path): keep a visited set")
+    first = {}
+    for pos, k in enumerate(calls):
+        first.setdefault(k, pos)
+    for i in range(n_leaves + len(prog) - 1, n_leaves - 1, -1):
+        if i not in first:
+            return (f"the rule of {_node_name(i, prog, n_leaves)} never ran: the "
+                    "topological order must hold every node of the graph")
+        for u in users.get(i, []):
+            if u in first and first[u] > first[i]:
+                return (f"the rule of {_node_name(i, prog, n_leaves)} ran before the rule of "
+                        f"{_node_name(u, prog, n_leaves)}, which uses it; likely: the backward "
+                        "pass visits a node before all the nodes that use it: walk the "
+                        "topological order reversed (the output first)")
+    return ""
+
+
 def _structural_message(x, prog, o, t):
     """Name the structural mistake of a backward pass whose local rules are all right."""
     g = o["grad"]
     n_leaves = len(x)
-    sims = (("not_reversed", "the backward pass visits a node before all the nodes that use "
-                             "it: the topological order puts inputs first, so iterate over "
-                             "it reversed (the output first)"),
-            ("overwrite", "a node used more than once gets only one of its contributions: "
-                          "`=` where `+=` is needed (grad must accumulate)"),
-            ("no_visited", "a shared node's rule runs once per path to it: the topological "
-                           "sort has no visited set, so the order holds that node several "
-                           "times"))
-    for mistake, label in sims:
-        sim = simulate_backward(x, prog, mistake)
-        if sim is not None and close(g, sim, 1e-6):
-            return f"the gradients of the graph are wrong; likely: {label}"
     users = {}
     for k, ins in enumerate(prog):
         for s, j in enumerate(operands(ins)):
             users.setdefault(j, []).append((k, s))
+    calls = [int(k) for k in o.get("calls", np.zeros(0)).reshape(-1)]
+    if calls:
+        used_by = {j: [n_leaves + k for k, _ in uses] for j, uses in users.items()}
+        msg = _order_message(calls, prog, n_leaves, used_by)
+        if msg:
+            return "the gradients of the graph are wrong; " + msg
+    sims = (("not_reversed", "the backward pass visits a node before all the nodes that use "
+                             "it: the topological order puts inputs first, so iterate over "
+                             "it reversed (the output first)"),
+            ("overwrite", "a node used more than once gets only one of its contributions: "
+                          "`=` where `+=` is needed (grad must accumulate)"))
+    for mistake, label in sims:
+        sim = simulate_backward(x, prog, mistake)
+        if sim is not None and close(g, sim, 1e-6):
+            return f"the gradients of the graph are wrong; likely: {label}"
     wrong = [i for i in range(len(g)) if not close(g[i:i + 1], t["grad"][i:i + 1], 1e-6)]
     for i in sorted(wrong, reverse=True):  # the node nearest to the output first
         uses = users.get(i, [])
@@ -465,10 +528,6 @@ def _structural_message(x, prog, o, t):
 
 
 # ------------------------------------------------------------------- case drawing
-
-def _safe(v, lo=1e-3):
-    return math.isfinite(v) and lo <= abs(v) <= 50
-
 
 def _value_of(ins, vals):
     """Plain float value of an instruction (None when outside its safe domain)."""
@@ -561,6 +620,19 @@ def random_program(rng, n_leaves, n_ops, shape):
     return x, prog
 
 
+MAX_PATHS = 5000
+
+
+def path_count(n_leaves, prog):
+    """Return the number of paths from the last node of a program to any node."""
+    paths = np.zeros(n_leaves + len(prog))
+    paths[-1] = 1
+    for k in range(len(prog) - 1, -1, -1):
+        for j in operands(prog[k]):
+            paths[j] += paths[n_leaves + k]
+    return float(paths.sum())
+
+
 def _fixed_graphs():
     """Small graphs with sharing that every student meets (visible and hidden)."""
     return [
@@ -589,7 +661,7 @@ class _ProgramCheck(Check):
             o["num"] = central_differences(V, c["x"], c["prog"])
             return o
 
-        res, _ = _limited(c.get("limit", 10.0), lambda: call(go, what="Value"))
+        res, _ = _limited(c.get("limit", 5.0), lambda: call(go, what="Value"))
         if res is None:
             raise StudentError(f"building and backpropagating a graph of "
                                f"{len(c['x']) + len(c['prog'])} nodes took more than "
@@ -699,7 +771,10 @@ class ValueGraphs(_ProgramCheck):
         for shape, n_leaves, n_ops in (("tree", 4, 8), ("shared", 3, 10), ("chain", 2, 30),
                                        ("tree", 5, 14), ("shared", 4, 25), ("shared", 3, 40),
                                        ("chain", 3, 60)):
-            x, prog = random_program(rng, n_leaves, n_ops, shape)
+            for _ in range(20):  # at most MAX_PATHS paths: a rule run per path stays quick
+                x, prog = random_program(rng, n_leaves, n_ops, shape)
+                if path_count(len(x), prog) <= MAX_PATHS:
+                    break
             out.append(dict(x=x, prog=prog, info=dict(graph=shape, nodes=len(x) + len(prog))))
         return out
 
@@ -797,7 +872,12 @@ class ValueScale(Check):
             return False, f"the output of {what} is {_fmt(o['data'])}, expected " \
                           f"{_fmt(nodes[-1].data)}"
         if not close(o["grad"], want, 1e-6):
-            return False, (f"the leaves' grads on {what} are {o['grad']}, expected {want}")
+            msg = f"the leaves' grads on {what} are {o['grad']}, expected {want}"
+            if not np.any(o["grad"]):
+                msg += ("; likely: no gradient reaches the leaves: the rules run inputs "
+                        "first (walk the topological order reversed) or the output's grad "
+                        "is not set to 1")
+            return False, msg
         return True, f"backward {t_b:.3f} s, forward {t_f:.3f} s"
 
 
@@ -917,8 +997,8 @@ class MlpForward(Check):
         total.backward()
         g = np.array([p.grad for p in params])
         if not close(o["grads"], g, 1e-7):
-            return False, "the outputs are right but the parameters' gradients after " \
-                          "backward() are wrong"
+            return False, ("the outputs are right but the parameters' gradients after "
+                           "backward() are wrong: see the checks of Value first")
         return True, ""
 
 
@@ -1002,6 +1082,9 @@ class TrainStep(Check):
             if not close(o["losses"][:1], losses[:1], 1e-7):
                 msg += (f"; the first loss is {_fmt(o['losses'][0])}, expected "
                         f"{_fmt(losses[0])}: the mean of relu(1 - y_i * model(x_i))")
+            elif not k:
+                msg += ("; the loss is right, so its gradients or the update p.data -= lr * "
+                        "p.grad are wrong (see the checks of Value)")
             return False, msg
         if not close(o["losses"], losses, 1e-7):
             return False, (f"train_step returns the losses {np.round(o['losses'], 6)}, "
