@@ -162,7 +162,9 @@ def _student_apply(V, ins, args):
             hint = f" (a number on the left calls {REFLECTED[ins[1]]})"
         raise StudentError(f"`{expr(ins)}` raised {type(e).__name__}: {e}{hint}") from None
     if not isinstance(out, V):
-        raise StudentError(f"`{expr(ins)}` returned a {type(out).__name__}, expected a Value")
+        got = type(out).__name__
+        raise StudentError(f"`{expr(ins)}` returned a {got}, expected a {V.__name__}"
+                           + (" (another class of that name)" if got == V.__name__ else ""))
     return out
 
 
@@ -288,8 +290,8 @@ def simulate_backward(x, prog, mistake):
             before = [p.grad for p in n._prev]
             n._backward()
             after = [p.grad for p in n._prev]
-            for p, b, a in zip(n._prev, before, after):
-                p.grad = a - b
+            for p, b, a in zip(n._prev, before, after):  # a + a, a * a: one slot's share
+                p.grad = (a - b) / sum(q is p for q in n._prev)
         else:
             n._backward()
     return np.array([n.grad for n in nodes])
@@ -497,33 +499,37 @@ def _structural_message(x, prog, o, t):
         msg = _order_message(calls, prog, n_leaves, used_by)
         if msg:
             return "the gradients of the graph are wrong; " + msg
+    wrong = [i for i in range(len(g)) if not close(g[i:i + 1], t["grad"][i:i + 1], 1e-6)]
+    first = None  # the wrong node nearest to the output whose users are all right
+    for i in sorted(wrong, reverse=True):
+        uses = users.get(i, [])
+        if uses and not any(n_leaves + k in wrong for k, _ in uses):
+            first = i
+            break
+    if first is not None:
+        i, uses = first, users[first]
+        parts = [float(o["local"][k, s]) * float(t["grad"][n_leaves + k]) for k, s in uses]
+        got = float(g[i])
+        if len(uses) > 1 and any(_near(got, p) for p in parts):
+            return (f"the grad of {_node_name(i, prog, n_leaves)}, used {len(uses)} times, is "
+                    f"{_fmt(got)}, expected {_fmt(t['grad'][i])}, the sum of its "
+                    f"{len(uses)} contributions {', '.join(_fmt(p) for p in parts)}; likely: "
+                    "a node used more than once gets only one of its contributions: `=` "
+                    "where `+=` is needed")
     sims = (("not_reversed", "the backward pass visits a node before all the nodes that use "
                              "it: the topological order puts inputs first, so iterate over "
                              "it reversed (the output first)"),
             ("overwrite", "a node used more than once gets only one of its contributions: "
                           "`=` where `+=` is needed (grad must accumulate)"))
     for mistake, label in sims:
-        sim = simulate_backward(x, prog, mistake)
-        if sim is not None and close(g, sim, 1e-6):
+        if close(g, simulate_backward(x, prog, mistake), 1e-6):
             return f"the gradients of the graph are wrong; likely: {label}"
-    wrong = [i for i in range(len(g)) if not close(g[i:i + 1], t["grad"][i:i + 1], 1e-6)]
-    for i in sorted(wrong, reverse=True):  # the node nearest to the output first
-        uses = users.get(i, [])
-        if not uses or any(n_leaves + k in wrong for k, _ in uses):
-            continue
-        name = "leaf" if i < n_leaves else f"`{expr(prog[i - n_leaves])}`"
-        parts = [float(o["local"][k, s]) * float(t["grad"][n_leaves + k]) for k, s in uses]
-        got = float(g[i])
-        if len(uses) > 1 and any(_near(got, p) for p in parts):
-            return (f"the grad of node {i} ({name}), used {len(uses)} times, is {_fmt(got)}, "
-                    f"expected {_fmt(t['grad'][i])}, the sum of its {len(uses)} contributions "
-                    f"{', '.join(_fmt(p) for p in parts)}; likely: a node used more than once "
-                    "gets only one of its contributions: `=` where `+=` is needed")
-        return (f"the grad of node {i} ({name}) is {_fmt(got)}, expected "
-                f"{_fmt(t['grad'][i])}, although every node that uses it has the right grad "
-                "and every rule is right on its own; likely: the backward pass visits a "
-                "node before all the nodes that use it (the order is not a reversed "
-                "topological order) or a node's rule runs more than once")
+    if first is not None:
+        return (f"the grad of {_node_name(first, prog, n_leaves)} is {_fmt(g[first])}, "
+                f"expected {_fmt(t['grad'][first])}, although every node that uses it has "
+                "the right grad and every rule is right on its own; likely: the backward "
+                "pass visits a node before all the nodes that use it (the order is not a "
+                "reversed topological order) or a node's rule runs more than once")
     return "the gradients of the graph are wrong"
 
 

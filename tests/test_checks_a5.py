@@ -1,0 +1,166 @@
+"""The checks of a5_autodiff: the reference passes them, each known mistake is named.
+
+The reference and the buggy classes come from the source notebook's solution cells, with
+the text replacements of the audit's bug library (autograder/bugs/a5_autodiff.py), so the
+classes tested here are the ones the audit grades.
+"""
+
+import math
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import audit, checks
+from autograder import checks_a5 as c5
+from autograder.seeds import student_seed
+
+A5 = "a5_autodiff"
+SOURCE = audit.source_notebook(A5)
+
+
+@pytest.fixture(autouse=True)
+def interactive(monkeypatch):
+    for k in (checks.RECORD_ENV, checks.SEED_ENV, "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def solution(variant=None, patches=()):
+    """Run the notebook's setup, given and solution cells (patched); return the namespace."""
+    nb = nbformat.read(str(SOURCE), 4)
+    if variant is not None:
+        patches = next(v for v in audit.load_variants(A5) if v.name == variant).patches
+    replaced = audit.apply_patches(nb, patches)
+    ns = {"__name__": "__main__"}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta and not meta.get("grade"):
+            exec(replaced.get(meta["grade_id"], cell.source), ns)
+    return ns
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return solution()
+
+
+def failure(check, *fns, hidden=False):
+    with pytest.raises(AssertionError) as info:
+        check(*fns, hidden=hidden)
+    return str(info.value)
+
+
+# --------------------------------------------------------------- the trusted side
+
+def test_the_lecture_example_and_its_known_wrong_orders():
+    x = [-2.0, 5.0, -4.0]
+    prog = [("bin", "+", 0, 1), ("bin", "*", 3, 2)]
+    t = c5.trusted(x, prog)
+    assert t["data"].tolist() == [-2.0, 5.0, -4.0, 3.0, -12.0]
+    assert t["grad"].tolist() == [-4.0, -4.0, 3.0, -4.0, 1.0]
+    # inputs first: the sum's rule runs while its grad is still 0, then the product's
+    assert c5.simulate_backward(x, prog, "not_reversed").tolist() == [0, 0, 3, -4, 1]
+    # a + a: overwriting keeps one of the two contributions
+    assert c5.simulate_backward([1.5], [("bin", "+", 0, 0)], "overwrite").tolist() == [1, 1]
+    assert c5.trusted([1.5], [("bin", "+", 0, 0)])["grad"].tolist() == [2, 1]
+
+
+def test_random_programs_have_the_shape_they_claim():
+    rng = np.random.default_rng(0)
+    for shape in ("tree", "shared", "chain"):
+        for _ in range(10):
+            x, prog = c5.random_program(rng, 4, 20, shape)
+            uses = np.zeros(len(x) + len(prog), int)
+            for ins in prog:
+                for j in c5.operands(ins):
+                    uses[j] += 1
+            assert np.all(uses[:-1] >= 1), "every node reaches the output"
+            if shape == "tree":
+                assert np.all(uses <= 1)
+            t = c5.trusted(x, prog)
+            assert np.all(np.isfinite(t["data"])) and np.all(np.abs(t["data"]) <= 60)
+    drawn = [c5.random_program(np.random.default_rng(s), 3, 25, "shared") for s in range(10)]
+    assert any(c5.path_count(len(x), p) > len(x) + len(p) for x, p in drawn), "reuse happens"
+
+
+def test_central_differences_of_a_known_function(ref):
+    # f = a * b + exp(a): df/da = b + exp(a), df/db = a
+    x, prog = [0.3, -1.2], [("bin", "*", 0, 1), ("un", "exp", 0), ("bin", "+", 2, 3)]
+    num = c5.central_differences(ref["Value"], x, prog)
+    assert np.allclose(num, [-1.2 + math.exp(0.3), 0.3], rtol=1e-8)
+
+
+def test_ladder_has_two_to_the_levels_paths():
+    x, prog = c5.ladder_program(10)
+    assert c5.path_count(len(x), prog) > 2 ** 10
+
+
+# --------------------------------------------------------------- the reference
+
+@pytest.mark.parametrize("name", ["value_forward", "value_rules", "value_graphs",
+                                  "mlp_forward"])
+def test_reference_passes_for_many_students(ref, name):
+    check = checks.CHECKS[name]
+    fns = [ref[f] for f in check.functions]
+    for student in range(8):
+        seed = student_seed(f"student{student}", A5)
+        cases = check.cases(checks.case_rng(name, True, seed))
+        ok, msg = check.judge_all(cases, [check.safe_run(fns, c) for c in cases])
+        assert ok, msg
+
+
+def test_reference_passes_scale_and_training(ref):
+    checks.value_scale(ref["Value"])
+    checks.train_step(ref["MLP"], ref["train_step"], hidden=True)
+
+
+# ------------------------------------------------------------- named mistakes
+
+@pytest.mark.parametrize("variant, check, words", [
+    ("grad_overwritten", "value_graphs",
+     ["node 0 (a leaf), used 2 times", "`=` where `+=` is needed"]),
+    ("order_not_reversed", "value_graphs",
+     ["visits a node before all the nodes that use it", "reversed"]),
+    ("no_visited_set", "value_graphs", ["ran 3 times", "visited set"]),
+    ("pow_exponent_not_lowered", "value_rules", ["`a ** ", "the exponent is not lowered"]),
+    ("div_denominator_sign", "value_rules",
+     ["the gradient of `a / b` with respect to b", "wrong sign"]),
+    ("exp_rule_with_input", "value_rules", ["`a.exp()`", "the input x instead of the output"]),
+    ("log_rule_times_x", "value_rules", ["`a.log()`", "1 / x, not x"]),
+    ("tanh_rule_with_input", "value_rules", ["`a.tanh()`", "the input x instead of the output"]),
+    ("sigmoid_rule_missing_factor", "value_rules", ["`a.sigmoid()`", "misses the factor"]),
+    ("relu_kink_is_one", "value_rules", ["at a = 0", "use a > 0, not a >= 0"]),
+    ("sub_written_as_add", "value_rules", ["`a - b` with respect to b",
+                                            "subtraction written as addition"]),
+    ("rule_ignores_upstream", "value_rules", ["1.75", "multiply the local derivative by "
+                                                      "out.grad"]),
+    ("output_grad_not_seeded", "value_rules", ["does not pass any gradient"]),
+    ("rsub_operands_swapped", "value_forward", ["the operands are swapped", "__rsub__"]),
+    ("mlp_last_layer_tanh", "mlp_forward", ["the output layer applies tanh too"]),
+    ("parameters_bias_first", "mlp_forward", ["bias before its weights"]),
+    ("hinge_loss_summed", "train_step", ["the sum of the hinge terms"]),
+    ("grads_not_reset", "train_step", ["step 2 of 3", "not reset between two backward calls",
+                                       "zero_grad()"]),
+    ("value_is_course_autodiff", "value_rules", ["course.autodiff", "your own code"]),
+])
+def test_each_known_mistake_is_named(variant, check, words):
+    ns = solution(variant)
+    c = checks.CHECKS[check]
+    msg = failure(c, *[ns[f] for f in c.functions], hidden=True)
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+def test_recursion_and_exponential_time_are_named():
+    msg = failure(checks.value_scale, solution("recursive_sort")["Value"])
+    assert "RecursionError" in msg and "explicit stack" in msg
+    msg = failure(checks.value_scale, solution("no_visited_set")["Value"])
+    assert "did not finish within 5 s" in msg and "no visited set" in msg
+
+
+def test_a_class_without_reflected_forms_is_told_which_method_is_missing():
+    ns = solution(patches=[("value_class", "def __rsub__(self, other):",
+                            "def _rsub(self, other):")])
+    msg = failure(checks.value_forward, ns["Value"])
+    assert "- a` raised TypeError" in msg
+    assert "a number on the left calls __rsub__" in msg
