@@ -9,7 +9,8 @@ import pytest
 
 from autograder import audit
 
-ASSIGNMENTS = ["a1_perceptron_activations", "a2_losses", "a3_backprop", "a4_training_depth"]
+ASSIGNMENTS = ["a1_perceptron_activations", "a2_losses", "a3_backprop", "a4_training_depth",
+               "a5_autodiff"]
 
 
 @pytest.fixture(scope="module")
