@@ -5,7 +5,7 @@ list of instructions, each applying one operation to earlier nodes (or to a numb
 ``run`` builds a program with the student's class, calls ``backward()`` on its last node
 and records, for every node, its ``data`` and its ``grad``; for every operation, the
 gradients of the same operation applied alone to fresh leaves (its *local rule*, with an
-upstream gradient of 1 and of ``W``); and central differences of the student's own
+upstream gradient of 1 and of ``W_UP``); and central differences of the student's own
 forward pass with respect to every leaf. ``judge`` builds the same program with the
 trusted engine, ``course.autodiff.Value`` (the kernel never imports it), and names what
 is wrong: the value or the rule of one operation, or the structural mistake of the
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from autograder.checks import NUM_TOL, Check, StudentError, call, register, rel_error
+from autograder.checks import NUM_TOL, Check, StudentError, _close, call, register, rel_error
 
 __all__ = ["ValueForward", "ValueRules", "ValueGraphs", "ValueScale", "MlpForward",
            "TrainStep", "TrainXor", "simulate_backward"]
@@ -102,10 +102,6 @@ def expr(ins) -> str:
     if kind == "neg":
         return "-a"
     return f"a.{ins[1]}()"
-
-
-def _slot_name(ins, slot):
-    return "ab"[slot]
 
 
 def apply(ins, args):
@@ -301,12 +297,7 @@ def simulate_backward(x, prog, mistake):
 
 def close(got, want, tol=TOL):
     """True if got matches want (arrays) to tol, relative to the largest entry of want."""
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    if got.shape != want.shape or not np.all(np.isfinite(got)):
-        return False
-    scale = max(float(np.max(np.abs(want), initial=0.0)), 1e-3)
-    return bool(np.all(np.abs(got - want) <= tol * (np.abs(want) + scale)))
+    return _close(got, want, tol)
 
 
 def _near(a, b, tol=1e-6):
@@ -339,7 +330,9 @@ def rule_hints(ins, vals, out, slot, got):
                      ("b is not squared: d(a / b)/db = -a / b**2", -a / b),
                      ("the rule of the numerator was used for the denominator", 1 / b)]
         else:
-            alts += [("d(a / b)/da is 1 / b", b), ("d(a / b)/da is 1 / b", -a / b ** 2)]
+            alts += [("d(a / b)/da is 1 / b, not b", b),
+                     ("the rule of the denominator was used for the numerator: d(a / b)/da "
+                      "is 1 / b", -a / b ** 2)]
     if kind == "lc" and ins[1] == "-":
         alts.append(("the reflected form c - a has gradient -1 with respect to a: "
                      "__rsub__(self, other) computes other - self", 1.0))
@@ -413,7 +406,7 @@ def judge_program(x, prog, o, numeric=True):
         for s in range(len(vals)):
             got, want = float(o["local"][k, s]), float(t["local"][k, s])
             if not _near(got, want):
-                who = _slot_name(ins, s)
+                who = "ab"[s]
                 where = ", ".join(f"{'ab'[j]} = {_fmt(v)}" for j, v in enumerate(vals))
                 msg = (f"the gradient of `{expr(ins)}` with respect to {who} is "
                        f"{_fmt(got)} at {where}, expected {_fmt(want)}")
@@ -424,7 +417,7 @@ def judge_program(x, prog, o, numeric=True):
         for s in range(len(vals)):
             got, want = float(o["local_w"][k, s]), float(t["local_w"][k, s])
             if not _near(got, want):
-                who = _slot_name(ins, s)
+                who = "ab"[s]
                 msg = (f"the gradient of `{expr(ins)}` with respect to {who} is "
                        f"{_fmt(got)} when the gradient arriving at its output is {W_UP}, "
                        f"expected {_fmt(want)}")
