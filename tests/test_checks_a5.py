@@ -164,3 +164,7 @@ def test_a_class_without_reflected_forms_is_told_which_method_is_missing():
     msg = failure(checks.value_forward, ns["Value"])
     assert "- a` raised TypeError" in msg
     assert "a number on the left calls __rsub__" in msg
+
+
+def test_micrograd_counts_as_an_autodiff_library():
+    assert checks._forbidden("micrograd.engine") and checks._forbidden("course.autodiff")
