@@ -308,79 +308,155 @@ def _fmt(v):
     return f"{v:.6g}"
 
 
+def _binary_alts(sym, a, b, slot):
+    """Known wrong local derivatives of a sym b with respect to operand slot."""
+    if sym == "-" and slot == 1:
+        return [("subtraction written as addition: the gradient of a - b with respect to b "
+                 "is -out.grad", 1.0)]
+    if sym == "*":
+        own = a if slot == 0 else b
+        return [("the rule uses the operand's own value; d(a * b)/da is b and d(a * b)/db "
+                 "is a", own),
+                ("the rule of a product passes the gradient through unchanged, as for a sum",
+                 1.0)]
+    if sym == "/" and slot == 1:
+        return [("wrong sign: d(a / b)/db = -a / b**2", a / b ** 2),
+                ("the factor a is missing: d(a / b)/db = -a / b**2", -1 / b ** 2),
+                ("b is not squared: d(a / b)/db = -a / b**2", -a / b),
+                ("the rule of the numerator was used for the denominator", 1 / b)]
+    if sym == "/":
+        return [("d(a / b)/da is 1 / b, not b", b),
+                ("the rule of the denominator was used for the numerator: d(a / b)/da is "
+                 "1 / b", -a / b ** 2)]
+    return []
+
+
+def _reflected_alts(sym, c, a):
+    """Known wrong local derivatives of the reflected forms c - a and c / a."""
+    if sym == "-":
+        return [("the reflected form c - a has gradient -1 with respect to a: "
+                 "__rsub__(self, other) computes other - self", 1.0)]
+    if sym == "/":
+        return [("the reflected form c / a has gradient -c / a**2 with respect to a", 1 / c),
+                ("wrong sign: d(c / a)/da = -c / a**2", c / a ** 2)]
+    return []
+
+
+def _power_alts(p, a):
+    return [("the exponent is not lowered: d(a**p)/da = p * a**(p - 1)", p * a ** p),
+            ("the factor p is missing: d(a**p)/da = p * a**(p - 1)", a ** (p - 1)),
+            ("d(a**p)/da = p * a**(p - 1), not (p - 1) * a**(p - 1)", (p - 1) * a ** (p - 1))]
+
+
+def _unary_alts(name, a, out):
+    """Known wrong local derivatives of a.name() whose output is out."""
+    if name == "exp":
+        return [("written with the input x instead of the output: d exp(x)/dx = exp(x)", a),
+                ("d exp(x)/dx = exp(x), not 1", 1.0)]
+    if name == "log":
+        return [("d log(x)/dx = 1 / x, not x", a),
+                ("written with the output log(x): d log(x)/dx = 1 / x", 1 / out),
+                ("d log(x)/dx = 1 / x, not log(x)", out)]
+    if name == "tanh":
+        return [("tanh's rule written with the input x instead of the output t = tanh(x): "
+                 "the derivative is 1 - t**2", 1 - a * a),
+                ("the derivative of tanh is 1 - t**2, not 1 - t", 1 - out),
+                ("the derivative of tanh is 1 - t**2, not t", out)]
+    if name == "sigmoid":
+        sig = 1 / (1 + math.exp(-out))
+        return [("the sigmoid's rule misses the factor (1 - s): s * (1 - s)", out),
+                ("the sigmoid's rule written with the input x instead of the output s: "
+                 "s * (1 - s)", a * (1 - a)),
+                ("the sigmoid was applied twice: s * (1 - s) needs the output s, not "
+                 "sigmoid(s)", sig * (1 - sig)),
+                ("the derivative of the sigmoid is s * (1 - s), not 1 - s", 1 - out)]
+    kink = [("at the kink a = 0 the derivative of relu is taken as 0 in this course: use "
+             "a > 0, not a >= 0", 1.0)] if a == 0 else []
+    return kink + [("the rule returns relu(a) itself, not its derivative", out)]
+
+
 def rule_hints(ins, vals, out, slot, got):
     """Return the likely mistake when a local gradient equals a known wrong rule."""
     kind = ins[0]
-    a = vals[0]
-    b = vals[1] if len(vals) > 1 else None
-    alts = []
-    if kind == "bin" and ins[1] == "-" and slot == 1:
-        alts.append(("subtraction written as addition: the gradient of a - b with respect "
-                     "to b is -out.grad", 1.0))
-    if kind == "bin" and ins[1] == "*":
-        other, own = (b, a) if slot == 0 else (a, b)
-        alts.append(("the rule uses the operand's own value; d(a * b)/da is b and "
-                     "d(a * b)/db is a", own))
-        alts.append(("the rule of a product passes the gradient through unchanged, as for "
-                     "a sum", 1.0))
-    if kind == "bin" and ins[1] == "/":
-        if slot == 1:
-            alts += [("wrong sign: d(a / b)/db = -a / b**2", a / b ** 2),
-                     ("the factor a is missing: d(a / b)/db = -a / b**2", -1 / b ** 2),
-                     ("b is not squared: d(a / b)/db = -a / b**2", -a / b),
-                     ("the rule of the numerator was used for the denominator", 1 / b)]
-        else:
-            alts += [("d(a / b)/da is 1 / b, not b", b),
-                     ("the rule of the denominator was used for the numerator: d(a / b)/da "
-                      "is 1 / b", -a / b ** 2)]
-    if kind == "lc" and ins[1] == "-":
-        alts.append(("the reflected form c - a has gradient -1 with respect to a: "
-                     "__rsub__(self, other) computes other - self", 1.0))
-    if kind == "lc" and ins[1] == "/":
-        c = ins[2]
-        alts += [("the reflected form c / a has gradient -c / a**2 with respect to a",
-                  1 / c), ("wrong sign: d(c / a)/da = -c / a**2", c / a ** 2)]
-    if kind == "pow":
-        p = ins[2]
-        alts += [("the exponent is not lowered: d(a**p)/da = p * a**(p - 1)", p * a ** p),
-                 ("the factor p is missing: d(a**p)/da = p * a**(p - 1)", a ** (p - 1)),
-                 ("d(a**p)/da = p * a**(p - 1), not (p - 1) * a**(p - 1)",
-                  (p - 1) * a ** (p - 1))]
-    if kind == "un":
-        name = ins[1]
-        if name == "exp":
-            alts += [("written with the input x instead of the output: d exp(x)/dx = exp(x)",
-                      a), ("d exp(x)/dx = exp(x), not 1", 1.0)]
-        if name == "log":
-            alts += [("d log(x)/dx = 1 / x, not x", a),
-                     ("written with the output log(x): d log(x)/dx = 1 / x", 1 / out),
-                     ("d log(x)/dx = 1 / x, not log(x)", out)]
-        if name == "tanh":
-            alts += [("tanh's rule written with the input x instead of the output t = "
-                      "tanh(x): the derivative is 1 - t**2", 1 - a * a),
-                     ("the derivative of tanh is 1 - t**2, not 1 - t", 1 - out),
-                     ("the derivative of tanh is 1 - t**2, not t", out)]
-        if name == "sigmoid":
-            sig = 1 / (1 + math.exp(-out))
-            alts += [("the sigmoid's rule misses the factor (1 - s): s * (1 - s)", out),
-                     ("the sigmoid's rule written with the input x instead of the output "
-                      "s: s * (1 - s)", a * (1 - a)),
-                     ("the sigmoid was applied twice: s * (1 - s) needs the output s, not "
-                      "sigmoid(s)", sig * (1 - sig)),
-                     ("the derivative of the sigmoid is s * (1 - s), not 1 - s", 1 - out)]
-        if name == "relu":
-            if a == 0:
-                alts.append(("at the kink a = 0 the derivative of relu is taken as 0 in this "
-                             "course: use a > 0, not a >= 0", 1.0))
-            alts.append(("the rule returns relu(a) itself, not its derivative", out))
-    for label, v in alts:
-        if _near(got, v):
-            return label
+    if kind == "bin":
+        alts = _binary_alts(ins[1], vals[0], vals[1], slot)
+    elif kind == "lc":
+        alts = _reflected_alts(ins[1], ins[2], vals[0])
+    elif kind == "pow":
+        alts = _power_alts(ins[2], vals[0])
+    elif kind == "un":
+        alts = _unary_alts(ins[1], vals[0], out)
+    else:
+        alts = []
+    return next((label for label, v in alts if _near(got, v)), "")
+
+
+def _forward_message(t, prog, n_leaves, o):
+    """Name the first operation whose value is wrong, or return ''."""
+    for k, ins in enumerate(prog):
+        i = n_leaves + k
+        if not _near(float(o["data"][i]), t["data"][i], 1e-9):
+            return (f"the value of `{expr(ins)}` (node {i}) is {_fmt(o['data'][i])}, expected "
+                    f"{_fmt(t['data'][i])} with "
+                    + ", ".join(f"{'ab'[s]} = {_fmt(t['data'][j])}"
+                                for s, j in enumerate(operands(ins))))
     return ""
 
 
-def _program_message(ins, k):
-    return f"`{expr(ins)}` (node {k})"
+def _rule_message(ins, vals, out, s, got, want):
+    """The message for a wrong local gradient (upstream gradient 1)."""
+    who = "ab"[s]
+    where = ", ".join(f"{'ab'[j]} = {_fmt(v)}" for j, v in enumerate(vals))
+    msg = (f"the gradient of `{expr(ins)}` with respect to {who} is {_fmt(got)} at {where}, "
+           f"expected {_fmt(want)}")
+    hint = rule_hints(ins, vals, out, s, got)
+    if not hint and _near(got, 0.0) and want != 0:
+        hint = f"the rule does not pass any gradient to {who}"
+    return msg + (f"; likely: {hint}" if hint else "")
+
+
+def _upstream_message(ins, vals, s, got, want, alone):
+    """The message for a wrong local gradient under the upstream gradient W_UP."""
+    msg = (f"the gradient of `{expr(ins)}` with respect to {'ab'[s]} is {_fmt(got)} when the "
+           f"gradient arriving at its output is {W_UP}, expected {_fmt(want)}")
+    late = simulate_backward(vals, [_renumber(ins), ("rc", "*", len(vals), W_UP)],
+                             "not_reversed")
+    if _near(got, alone):
+        msg += ("; likely: the rule ignores the gradient of the output: multiply the local "
+                "derivative by out.grad")
+    elif _near(got, float(late[s])):
+        msg += ("; likely: the backward pass visits a node before all the nodes that use it: "
+                "walk the topological order reversed (the output first)")
+    return msg
+
+
+def _local_message(t, prog, n_leaves, o):
+    """Name the first operation whose rule, applied alone, is wrong, or return ''."""
+    for k, ins in enumerate(prog):
+        vals = [float(t["data"][j]) for j in operands(ins)]
+        out = float(t["data"][n_leaves + k])
+        for s in range(len(vals)):
+            got, want = float(o["local"][k, s]), float(t["local"][k, s])
+            if not _near(got, want):
+                return _rule_message(ins, vals, out, s, got, want)
+        for s in range(len(vals)):
+            got, want = float(o["local_w"][k, s]), float(t["local_w"][k, s])
+            if not _near(got, want):
+                return _upstream_message(ins, vals, s, got, want, float(o["local"][k, s]))
+    return ""
+
+
+def _numeric_message(g, o, n_leaves):
+    """Compare the leaves' grads with central differences of the student's forward."""
+    num = o.get("num")
+    got = g[:n_leaves]
+    if num is None or num.shape != got.shape:
+        return ""
+    e = rel_error(got, num)
+    if e > NUM_TOL and float(np.max(np.abs(got - num), initial=0.0)) > 1e-6:
+        return (f"the leaves' gradients do not match central differences of your own "
+                f"forward pass (relative error {e:.2e})")
+    return ""
 
 
 def judge_program(x, prog, o, numeric=True):
@@ -391,62 +467,17 @@ def judge_program(x, prog, o, numeric=True):
     for key in ("data", "grad"):
         if o[key].shape != (nodes,):
             return False, f"{key} has shape {o[key].shape}, expected ({nodes},)"
-    # 1. forward values
-    for k, ins in enumerate(prog):
-        i = n_leaves + k
-        if not _near(float(o["data"][i]), t["data"][i], 1e-9):
-            return False, (f"the value of {_program_message(ins, i)} is "
-                           f"{_fmt(o['data'][i])}, expected {_fmt(t['data'][i])} with "
-                           + ", ".join(f"{'ab'[s]} = {_fmt(t['data'][j])}"
-                                       for s, j in enumerate(operands(ins))))
-    # 2. local rules, each operation alone
-    for k, ins in enumerate(prog):
-        vals = [float(t["data"][j]) for j in operands(ins)]
-        out = float(t["data"][n_leaves + k])
-        for s in range(len(vals)):
-            got, want = float(o["local"][k, s]), float(t["local"][k, s])
-            if not _near(got, want):
-                who = "ab"[s]
-                where = ", ".join(f"{'ab'[j]} = {_fmt(v)}" for j, v in enumerate(vals))
-                msg = (f"the gradient of `{expr(ins)}` with respect to {who} is "
-                       f"{_fmt(got)} at {where}, expected {_fmt(want)}")
-                hint = rule_hints(ins, vals, out, s, got)
-                if not hint and _near(got, 0.0) and want != 0:
-                    hint = f"the rule does not pass any gradient to {who}"
-                return False, msg + (f"; likely: {hint}" if hint else "")
-        for s in range(len(vals)):
-            got, want = float(o["local_w"][k, s]), float(t["local_w"][k, s])
-            if not _near(got, want):
-                who = "ab"[s]
-                msg = (f"the gradient of `{expr(ins)}` with respect to {who} is "
-                       f"{_fmt(got)} when the gradient arriving at its output is {W_UP}, "
-                       f"expected {_fmt(want)}")
-                late = simulate_backward(vals, [_renumber(ins), ("rc", "*", len(vals), W_UP)],
-                                         "not_reversed")
-                if _near(got, float(o["local"][k, s])):
-                    msg += ("; likely: the rule ignores the gradient of the output: "
-                            "multiply the local derivative by out.grad")
-                elif _near(got, float(late[s])):
-                    msg += ("; likely: the backward pass visits a node before all the nodes "
-                            "that use it: walk the topological order reversed (the output "
-                            "first)")
-                return False, msg
-    # 3. the whole graph
-    g, want = o["grad"], t["grad"]
+    msg = _forward_message(t, prog, n_leaves, o) or _local_message(t, prog, n_leaves, o)
+    if msg:
+        return False, msg
+    g = o["grad"]
     if not _near(float(g[-1]), 1.0):
         return False, (f"after backward() the output's grad is {_fmt(g[-1])}: backward() "
                        "must start by setting the output's grad to 1")
-    if not close(g, want):
+    if not close(g, t["grad"]):
         return False, _structural_message(x, prog, o, t)
-    # 4. central differences of the student's own forward pass
-    if numeric and "num" in o:
-        got, num = g[:n_leaves], o["num"]
-        e = rel_error(got, num)
-        if num.shape == got.shape and e > NUM_TOL and \
-                float(np.max(np.abs(got - num), initial=0.0)) > 1e-6:
-            return False, (f"the leaves' gradients do not match central differences of your "
-                           f"own forward pass (relative error {e:.2e})")
-    return True, ""
+    msg = _numeric_message(g, o, n_leaves) if numeric else ""
+    return not msg, msg
 
 
 def _node_name(i, prog, n_leaves):
