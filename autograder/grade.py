@@ -56,6 +56,8 @@ from traitlets import Unicode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from autograder.cells import grade_id as _gid
+from autograder.cells import is_test as _is_test
 from autograder.sandbox import Limits, SandboxError, check_sandbox, run_task
 from autograder.seeds import student_seed
 
@@ -241,20 +243,10 @@ def _read_notebook(path: Path) -> tuple[Any | None, str | None]:
     return nb, None
 
 
-def _gid(cell: Any) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
 def _released_source(cell: Any) -> str:
     c = copy.deepcopy(cell)
     ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(c)
     return c.source
-
-
-def _is_test(cell: Any) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
 
 
 def repair_notebook(nb: Any, source: Any, name: str) -> list[str]:

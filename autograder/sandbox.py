@@ -44,6 +44,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_output
 
+from autograder.cells import grade_id, is_test
+
 UID_BASE = 61000
 N_SLOTS = 128
 SLOT_DIR = Path(os.environ.get("AUTOGRADER_SLOT_DIR", "/run/autograder-slots"))
@@ -301,11 +303,6 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def is_test_cell(cell: Any) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
-
-
 def _note(cell: Any, ename: str, text: str) -> None:
     cell.setdefault("outputs", []).append(
         new_output("error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"]))
@@ -325,7 +322,7 @@ async def _responsive(client: NotebookClient, timeout: float = 5.0) -> bool:
 
 
 def _label(cell: Any, idx: int) -> str:
-    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    gid = grade_id(cell)
     return f"cell {idx} ({gid})" if gid else f"cell {idx}"
 
 
@@ -402,7 +399,7 @@ async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
             async with client.async_setup_kernel(cwd=str(sandbox.work)):
                 if restarts:
                     for idx in code[:pos]:
-                        if idx in lost_cells or is_test_cell(nb.cells[idx]):
+                        if idx in lost_cells or is_test(nb.cells[idx]):
                             continue
                         scratch = copy.deepcopy(nb.cells[idx])
                         await asyncio.wait_for(client.async_execute_cell(scratch, idx),

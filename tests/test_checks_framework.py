@@ -15,6 +15,7 @@ import pytest
 from autograder import checks
 from autograder.audit import execute_cells
 from autograder.judge import MISSING, check_calls, judge_notebook
+from autograder.paths import assignments
 from autograder.seeds import student_seed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -310,8 +311,7 @@ def reference_functions(assignment):
     return nb, ns
 
 
-@pytest.mark.parametrize("assignment", ["a1_perceptron_activations", "a2_losses",
-                                        "a3_backprop", "a4_training_depth"])
+@pytest.mark.parametrize("assignment", assignments())
 def test_reference_passes_the_hidden_checks_of_many_students(assignment):
     nb, ns = reference_functions(assignment)
     import ast
@@ -367,7 +367,7 @@ assert not [m for m in sys.modules if any(m == h or m.startswith(h + ".") for h 
 def test_record_mode_runs_with_the_answers_hidden_and_the_judge_passes_it(tmp_path):
     import subprocess
 
-    names = ["a1_perceptron_activations", "a2_losses", "a3_backprop", "a4_training_depth"]
+    names = assignments()
     args = []
     for a in names:
         args += [str(REPO / "source" / a / f"{a}.ipynb"), str(tmp_path / a)]
