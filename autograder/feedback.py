@@ -26,14 +26,14 @@ from traitlets import Unicode
 from traitlets.config import Config
 
 from autograder.cells import is_test
-from autograder.feedback_filter import strip_hidden_tests
-from autograder.grade import (
+from autograder.config import (
     STATE_DIR,
     GradingError,
     find_course_root,
     load_config,
     normalize_db_url,
 )
+from autograder.feedback_filter import strip_hidden_tests
 
 
 class HideHiddenTests(NbGraderPreprocessor):

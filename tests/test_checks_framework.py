@@ -119,6 +119,48 @@ def test_record_mode_writes_npz_and_does_not_judge(tmp_path, monkeypatch):
     assert checks.load_record(tmp_path, "affine_backward:1:7") is None
 
 
+@pytest.fixture
+def doubling_check():
+    """A new check, registered the way an assignment module registers its checks."""
+
+    class Doubles(checks.Check):
+        """double(x) returns 2 x."""
+
+        name = "doubles_for_test"
+        functions = ("double",)
+
+        def cases(self, rng):
+            return [dict(x=rng.standard_normal(3), info=dict(k=k)) for k in range(2)]
+
+        def run(self, fns, case):
+            return {"y": checks.call(fns[0], case["x"].copy(), what="double")}
+
+        def judge(self, case, outputs):
+            msg = checks.compare("double(x)", outputs["y"], 2 * case["x"])
+            return msg is None, msg or ""
+
+    checks.register(Doubles)
+    yield checks.CHECKS["doubles_for_test"]
+    del checks.CHECKS["doubles_for_test"]
+    delattr(checks, "doubles_for_test")
+
+
+def test_a_registered_check_is_called_judged_and_recorded(doubling_check, tmp_path,
+                                                          monkeypatch, capsys):
+    assert checks.doubles_for_test is doubling_check
+    checks.doubles_for_test(lambda x: 2 * x)
+    assert "doubles_for_test: 2 cases passed" in capsys.readouterr().out
+    with pytest.raises(checks.CheckFailed, match=r"case 1 of 2 \(k=0\): double\(x\) is wrong"):
+        checks.doubles_for_test(lambda x: x)
+    monkeypatch.setenv(checks.RECORD_ENV, str(tmp_path))
+    checks.doubles_for_test(lambda x: 3 * x, hidden=True)
+    rec = checks.load_record(tmp_path, "doubles_for_test:1:0")
+    cases = doubling_check.cases(checks.case_rng("doubles_for_test", True,
+                                                 checks.LOCAL_HIDDEN_SEED))
+    ok, msg = doubling_check.judge_all(cases, rec)
+    assert not ok and "likely: off by a constant factor 1.5" in msg
+
+
 def test_a_record_with_the_wrong_key_or_garbage_is_ignored(tmp_path):
     checks.write_record(tmp_path, "relu:0:0", [{"f": np.zeros(2)}])
     (tmp_path / "relu.0.0.npz").rename(tmp_path / "tanh.0.0.npz")
