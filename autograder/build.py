@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from autograder.paths import ROOT, assignments
+
 CHAPTERS = ROOT / "course" / "chapters"
 
 
@@ -48,12 +49,6 @@ def render_chapters(out: Path, timeout: int = 600) -> list[Path]:
         "<!doctype html><meta charset='utf-8'><title>Deep feedforward networks</title>"
         f"<h1>Deep feedforward networks: the chapters</h1><ol>{links}</ol>\n", encoding="utf-8")
     return pages
-
-
-def assignments() -> list[str]:
-    """Return the names of the assignments in source/."""
-    return sorted(p.name for p in (ROOT / "source").iterdir()
-                  if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def build_releases() -> None:
