@@ -1,0 +1,116 @@
+"""The website builder on bad input: it stops with a message naming the fault, and leaves
+no half-written site behind. (The built site itself is checked in a browser by
+tests/browser/test_site.py.)"""
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "docs/site/build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["site_build"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+builder = _load_builder()
+
+
+def _notebook(path: Path, *codes: str) -> None:
+    cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}")]
+    cells += [nbformat.v4.new_code_cell(c) for c in codes]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A chapters folder with a good and a broken chapter, and a README that lists both."""
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    _notebook(chapters / "01_fine.ipynb", "x = 1", "print(x)")
+    _notebook(chapters / "02_broken.ipynb", "y = 2", "z = y + 1", "z / 0")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace(
+        "| `01_perceptron` |", "| `01_fine` | run a cell |\n| `02_broken` | fail |\n"
+        "| `01_perceptron` |")
+    (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_failing_chapter_stops_the_build_with_name_cell_and_error(course_copy):
+    out = course_copy / "out" / "site"
+    with pytest.raises(builder.BuildError) as err:
+        builder.build(out, chapters_dir=course_copy / "chapters",
+                      readme_path=course_copy / "README.md", cache=None, jobs=1)
+    message = str(err.value)
+    assert "02_broken.ipynb" in message
+    assert "cell index 3" in message          # markdown title is cell 0
+    assert "ZeroDivisionError" in message
+    assert not out.exists()
+    assert list((course_copy / "out").iterdir()) == []   # no temporary build left
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(course_copy):
+    out = course_copy / "site"
+    out.mkdir()
+    (out / "index.html").write_text("previous site")
+    with pytest.raises(builder.BuildError):
+        builder.build(out, chapters_dir=course_copy / "chapters",
+                      readme_path=course_copy / "README.md", cache=None, jobs=1)
+    assert [p.name for p in out.iterdir()] == ["index.html"]
+    assert (out / "index.html").read_text() == "previous site"
+    assert sorted(p.name for p in course_copy.iterdir()) == ["README.md", "chapters", "site"]
+
+
+def test_a_missing_release_notebook_is_an_error_that_names_it(tmp_path):
+    names = builder.assignments()
+    assert names, "source/ holds no assignment"
+    for name in names[1:]:
+        (tmp_path / name).mkdir()
+        shutil.copy2(ROOT / "release" / name / f"{name}.ipynb", tmp_path / name)
+    with pytest.raises(builder.BuildError, match=f"{names[0]}/{names[0]}.ipynb"):
+        builder.build(tmp_path / "site", release_dir=tmp_path, cache=None)
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_chapter_missing_from_the_readme_table_is_an_error(tmp_path):
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    _notebook(chapters / "01_unlisted.ipynb", "pass")
+    with pytest.raises(builder.BuildError, match="01_unlisted"):
+        builder.build(tmp_path / "site", chapters_dir=chapters, cache=None)
+
+
+def test_inline_math_wrapped_onto_a_plus_line_stays_one_formula():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "so $a = b\n   + c$ and $x$, not $$d\n+ e$$ nor \\$5 or \\$6")])
+    builder.join_inline_math_lines(nb)
+    assert nb.cells[0].source == "so $a = b + c$ and $x$, not $$d\n+ e$$ nor \\$5 or \\$6"
+
+
+def test_figure_alt_text_is_the_titles_else_the_axis_labels():
+    from matplotlib.figure import Figure
+
+    sys.path.insert(0, str(ROOT / "docs" / "site"))
+    try:
+        from figure_alt import describe
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "site"))
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    fig.suptitle("Two activations")
+    left.set_title(r"$\sigma(z)$")
+    right.set_title("ReLU")
+    assert describe(fig) == "Two activations; sigma(z); ReLU"
+    bare = Figure()
+    ax = bare.subplots()
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    assert describe(bare) == "loss against epoch"
