@@ -113,7 +113,7 @@ def execute_chapter(path: Path, timeout: int = 600):
         nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR",
-                         f"--IPKernelApp.exec_files={HERE / 'figure_alt.py'}"])
+                         f"--IPKernelApp.exec_files=['{HERE / 'figure_alt.py'}']"])
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
@@ -219,7 +219,7 @@ def staticize_widgets(nb) -> int:
             cell.outputs = new_outputs
             settings = f" ({', '.join(controls)})" if controls else ""
             cells.append(nbformat.v4.new_markdown_cell(
-                ":::{note} Interactive control\n"
+                ":::{admonition} Interactive control\n:class: note\n"
                 f"In the notebook this figure comes with controls{settings}; this page shows "
                 "it at their default settings. To move them, download the notebook (link at "
                 "the top of the page) and run it in JupyterLab: `jupyter lab "
@@ -318,6 +318,18 @@ def add_download_link(nb, stem: str) -> None:
                         f"{{download}}`Download this notebook <../downloads/{stem}.ipynb>` "
                         "and open it in JupyterLab to run every cell and move every control.\n"
                         ":::"))
+
+
+def pick_thumbnail(figures: list[tuple[Path, str]]) -> tuple[Path, str]:
+    """The chapter's first titled figure that is not much wider than tall, else its first."""
+    from PIL import Image
+
+    def shape_ok(png: Path) -> bool:
+        with Image.open(png) as im:
+            return im.width <= 2 * im.height
+
+    titled = [(f, a) for f, a in figures if not a.startswith("Figure in")]
+    return next((fa for fa in titled if shape_ok(fa[0])), (titled or figures)[0])
 
 
 def thumbnail(png: Path, target: Path) -> None:
@@ -448,8 +460,7 @@ def build(out: Path = ROOT / "build" / "site", chapters_dir: Path = ROOT / "cour
                 raise BuildError(f"chapter {path.name} shows no figure for its thumbnail")
             add_download_link(nb, path.stem)
             nbformat.write(nb, src / "chapters" / path.name)
-            thumb, alt = next(((f, a) for f, a in figures if not a.startswith("Figure in")),
-                              figures[0])
+            thumb, alt = pick_thumbnail(figures)
             thumbnail(thumb, src / "_static" / "thumbs" / f"{path.stem}.png")
             chapters.append(Chapter(path.stem, title_of(nb, path.stem),
                                     summaries[path.stem], f"{path.stem}.png", alt))

@@ -30,6 +30,7 @@ html_static_path = ["_static"]
 html_css_files = ["site.css"]
 html_show_sourcelink = False
 html_copy_source = False
+html_show_search_summary = False   # excerpts need fetch(), which file:// pages may not use
 html_last_updated_fmt = None
 html_show_copyright = False
 html_show_sphinx = False

@@ -35,7 +35,26 @@ def _plain(fig, printer, cycle):
     printer.text(describe(fig))
 
 
-try:  # in the kernel, get_ipython is in the namespace exec_files runs in
-    get_ipython().display_formatter.formatters["text/plain"].for_type(Figure, _plain)  # noqa: F821
-except NameError:  # imported as a module (tests): describe() only
-    pass
+def register() -> None:
+    """Make describe() the plain-text form of every figure the running IPython shows.
+
+    Turning on the inline backend (``%matplotlib inline``, or pyplot's first import)
+    drops every formatter registered for Figure, so the printer is registered again
+    before each cell runs and before the inline backend shows the cell's figures.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def again(*_):
+        shell.display_formatter.formatters["text/plain"].for_type(Figure, _plain)
+
+    again()
+    shell.events.register("pre_run_cell", again)
+    shell.events.register("post_execute", again)
+
+
+if __name__ == "__main__":  # run by the kernel through exec_files
+    register()
