@@ -28,7 +28,7 @@ provision:
 ## make course: build the releases, grade the demo class, build the website build/site/
 course: $(STAMP)
 	$(BIN)/python -m autograder.build
-	$(BIN)/python docs/site/build.py
+	$(BIN)/python docs/site/build_site.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,7 +2,8 @@
 
     python -m autograder.build [--skip-demo] [--out build]
 
-(``make course`` then builds the website, ``build/site/``, with ``docs/site/build.py``.)
+(``make course`` then builds the website, ``build/site/``, with
+``docs/site/build_site.py``.)
 
 1. Generates ``release/`` from ``source/`` with ``nbgrader generate_assignment``.
 2. Grades a demo class (for every assignment a correct, a partly correct and a blank

@@ -2,7 +2,6 @@
 no half-written site behind. (The built site itself is checked in a browser by
 tests/browser/test_site.py.)"""
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -11,17 +10,9 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("site_build", ROOT / "docs/site/build.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["site_build"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _load_builder()
+sys.path.insert(0, str(ROOT / "docs" / "site"))
+import build_site as builder  # noqa: E402  (docs/site/build_site.py)
+from figure_alt import describe  # noqa: E402  (docs/site/figure_alt.py)
 
 
 def _notebook(path: Path, *codes: str) -> None:
@@ -98,11 +89,6 @@ def test_inline_math_wrapped_onto_a_plus_line_stays_one_formula():
 def test_figure_alt_text_is_the_titles_else_the_axis_labels():
     from matplotlib.figure import Figure
 
-    sys.path.insert(0, str(ROOT / "docs" / "site"))
-    try:
-        from figure_alt import describe
-    finally:
-        sys.path.remove(str(ROOT / "docs" / "site"))
     fig = Figure()
     left, right = fig.subplots(1, 2)
     fig.suptitle("Two activations")

@@ -1,6 +1,6 @@
 """Sphinx configuration of the course website (myst-nb with the Sphinx Book Theme).
 
-``docs/site/build.py`` copies this file into a staging folder next to the executed
+``docs/site/build_site.py`` copies this file into a staging folder next to the executed
 chapters and the generated landing page, then runs Sphinx there. Nothing here loads
 anything from the network: MathJax is copied into ``_static/mathjax`` from the
 ``django-static-mathjax`` wheel, the theme ships its own fonts and icons, and search

@@ -10,7 +10,6 @@ pages, anchors and files that exist. Full-page screenshots go to build/site-scre
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from html.parser import HTMLParser
@@ -20,18 +19,9 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "docs" / "site"))
+import build_site as builder  # noqa: E402  (docs/site/build_site.py)
 
-
-def load_builder():
-    """The site builder, docs/site/build.py, as a module."""
-    spec = importlib.util.spec_from_file_location("site_build", ROOT / "docs/site/build.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["site_build"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = load_builder()
 CHAPTERS = [p.stem for p in builder.chapter_paths(ROOT / "course" / "chapters")]
 
 # TeX that MathJax should have turned into math: a control word, \( \) \[ \] or $...$.
@@ -160,8 +150,8 @@ def test_next_from_the_landing_page_visits_the_chapters_in_order(site_url, watch
     page.goto(site_url + "index.html")
     visited = []
     for _ in CHAPTERS:
-        page.locator("a.right-next").first.click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation(wait_until="domcontentloaded"):
+            page.locator("a.right-next").first.click()
         visited.append(Path(urlparse(page.url).path).stem)
     assert visited == CHAPTERS
     assert len(CHAPTERS) == 7

@@ -1,6 +1,6 @@
 """Build the course website, ``build/site/``, that works with no network at all.
 
-    python docs/site/build.py [--out build/site] [--chapters course/chapters] [--jobs 2]
+    python docs/site/build_site.py [--out build/site] [--chapters course/chapters] [--jobs 2]
 
 1. Checks that every assignment of ``source/`` has its student notebook
    ``release/<a>/<a>.ipynb`` and a row in the README's assignments table.
