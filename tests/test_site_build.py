@@ -100,3 +100,19 @@ def test_figure_alt_text_is_the_titles_else_the_axis_labels():
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     assert describe(bare) == "loss against epoch"
+
+
+def test_the_landing_page_links_the_playground_only_when_there_is_one(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    chapters = [builder.Chapter("01_perceptron", "Chapter 1", "explain", "01.png", "a plot")]
+    playground = tmp_path / "playground.ipynb"
+    _notebook(playground, "pass")
+    for given in (playground, None):
+        src = tmp_path / f"src-{given is None}"
+        (src / "downloads").mkdir(parents=True)
+        builder.write_sources(src, chapters, readme, {}, {}, given)
+        landing = (src / "index.md").read_text(encoding="utf-8")
+        assert ("{download}`playground.ipynb <downloads/playground.ipynb>`" in landing) == (
+            given is not None)
+        assert (src / "downloads" / "playground.ipynb").exists() == (given is not None)
+        assert "chapters/01_perceptron" in landing
