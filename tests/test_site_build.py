@@ -116,3 +116,27 @@ def test_the_landing_page_links_the_playground_only_when_there_is_one(tmp_path):
             given is not None)
         assert (src / "downloads" / "playground.ipynb").exists() == (given is not None)
         assert "chapters/01_perceptron" in landing
+
+
+def test_a_live_control_becomes_its_default_figure_and_a_note():
+    figure = {"output_type": "display_data", "metadata": {},
+              "data": {"image/png": "iVBORw0KGgo=", "text/plain": "sigmoid; relu"}}
+    state = {
+        "box": {"model_name": "VBoxModel",
+                "state": {"children": ["IPY_MODEL_menu", "IPY_MODEL_slider", "IPY_MODEL_out"]}},
+        "menu": {"model_name": "DropdownModel",
+                 "state": {"description": "first", "index": 1,
+                           "_options_labels": ["step", "sigmoid"]}},
+        "slider": {"model_name": "FloatSliderModel", "state": {"description": "T", "value": 1.0}},
+        "out": {"model_name": "OutputModel", "state": {"outputs": [figure]}},
+    }
+    cell = nbformat.v4.new_code_cell("activation_explorer()")
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={
+        builder.WIDGET_VIEW: {"model_id": "box"}, "text/plain": "interactive(...)"})]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["widgets"] = {builder.WIDGET_STATE: {"state": state}}
+    assert builder.staticize_widgets(nb) == 1
+    assert [o["data"] for o in nb.cells[0].outputs] == [figure["data"]]
+    assert "first = sigmoid, T = 1.0" in nb.cells[1].source
+    assert "JupyterLab" in nb.cells[1].source
+    assert "widgets" not in nb.metadata

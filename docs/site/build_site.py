@@ -183,9 +183,9 @@ def _widget_parts(state: dict, model_id: str, controls: list, outputs: list) -> 
     s = model.get("state", {})
     if model.get("model_name") == "OutputModel":
         outputs.extend(s.get("outputs", []))
-    elif s.get("description") and "value" in s:
+    elif s.get("description") and ("value" in s or "index" in s):
         value = s.get("value")
-        if "index" in s and s.get("_options_labels"):
+        if isinstance(s.get("index"), int) and s.get("_options_labels"):  # menus, selections
             value = s["_options_labels"][s["index"]]
         controls.append(f"{s['description']} = {value}")
     for child in s.get("children", []):
