@@ -184,8 +184,9 @@ export default {
       const feats = scene.all_features, layers = scene.layers;
       const width = Math.max(net.clientWidth, 420);
       const cols = layers.length + 2;
-      const dx = (width - NODE - 30) / (cols - 1);
-      const colX = (i) => 10 + i * dx;
+      const left = 58;  // room for the feature names
+      const dx = (width - left - NODE - 10) / (cols - 1);
+      const colX = (i) => left + i * dx;
       const rows = Math.max(feats.length, ...layers, 1);
       const height = TOP + rows * GAP + 10;
       net.style.height = height + "px";

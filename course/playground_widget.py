@@ -80,18 +80,19 @@ class Playground(anywidget.AnyWidget):
         try:
             config = pg.Config(**change["new"])
         except (TypeError, ValueError) as err:
+            self.config = change["old"]  # the controls snap back to the running network
             self.error = f"not applied: {err}"
-            with self.hold_trait_notifications():
-                self.set_trait("config", change["old"])
             return
         self.error = ""
-        if config != self.trainer.config:
+        changed = config != self.trainer.config
+        if changed:
             self.trainer.apply(config)
-        if self.config != config.to_dict():
+        if self.config != config.to_dict():  # the controls show the checked values
             self.config = config.to_dict()
         self.code = config.encode()
-        self.send_scene()
-        self.send_frame()
+        if changed:
+            self.send_scene()
+            self.send_frame()
 
     def load(self, text):
         """Restore a configuration string; an invalid one changes nothing and says why."""
