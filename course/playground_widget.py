@@ -135,7 +135,13 @@ class Playground(anywidget.AnyWidget):
         get_ipython().set_next_input(self.trainer.export_code(), replace=False)
 
     def _on_msg(self, widget, content, buffers):
-        kind = content.get("type")
+        try:
+            self._handle(content.get("type"), content)
+        except Exception as err:  # shown in the control, then logged by the kernel
+            self.error = f"{type(err).__name__}: {err}"
+            raise
+
+    def _handle(self, kind, content):
         if kind == "frame":
             if self.playing:
                 self.trainer.step(1)

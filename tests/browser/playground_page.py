@@ -45,6 +45,6 @@ def frames(page) -> int:
     return int(page.evaluate("() => document.querySelector('.pg').dataset.frames || 0"))
 
 
-def test_loss(page) -> float:
+def shown_test_loss(page) -> float:
     """The test loss the playground shows."""
     return float(page.evaluate("() => document.querySelector('.pg').dataset.testLoss"))
