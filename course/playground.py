@@ -10,7 +10,7 @@ Everything here is pure and tested; ``course.playground_widget`` only draws it.
 - ``FEATURES`` and ``feature_matrix``: the input features x1, x2, x1^2, x2^2, x1*x2,
   sin x1, sin x2.
 - ``Trainer``: the data split, the ``course.network.MLP`` and its ``course.optim``
-  optimiser; ``step`` trains whole epochs with ``course.optim.train``, ``reset`` restores
+  optimiser; ``step`` trains whole epochs in mini-batches, ``reset`` restores
   the initial weights, ``apply`` changes the experiment, ``frame`` returns what a frame
   shows (losses, grids over the plane, weights, gradient norms, dead units).
 - ``diverging_rgba`` and ``class_rgba``: colours of the pictures, as RGBA bytes.
@@ -26,7 +26,7 @@ import numpy as np
 
 from course.losses import softmax
 from course.network import MLP, dead_units, gradient_norms
-from course.optim import SGD, Adam, Momentum, train
+from course.optim import SGD, Adam, Momentum, iterate_minibatches
 
 __all__ = [
     "EXTENT", "DATASETS", "CLASSIFICATION", "REGRESSION", "FEATURES", "ACTIVATIONS",
@@ -494,11 +494,17 @@ class Trainer:
 
     # training
     def step(self, epochs=1):
-        """Train `epochs` passes over the training data in shuffled mini-batches."""
+        """Train `epochs` passes over the training data in shuffled mini-batches.
+
+        The loop of ``course.optim.train`` without its progress bar and per-epoch
+        bookkeeping, which would cost more than the step itself on these small networks.
+        """
+        model, F, y = self.model, self.F_train, self.y_train
         for _ in range(int(epochs)):
-            train(self.model, self.F_train, self.y_train, self.optimizer, epochs=1,
-                  batch_size=self.config.batch, seed=[self.config.seed, self.epoch],
-                  progress=False)
+            rng = np.random.default_rng([self.config.seed, self.epoch])
+            for idx in iterate_minibatches(len(F), self.config.batch, rng):
+                _, grads = model.loss(F[idx], y[idx])
+                self.optimizer.step(model.params, grads)
             self.epoch += 1
             self._record()
 

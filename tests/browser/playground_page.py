@@ -12,10 +12,10 @@ from pathlib import Path
 NOTEBOOK = Path(__file__).resolve().parents[2] / "course" / "chapters" / "playground.ipynb"
 LAB_ARGS = ["--LabApp.expose_app_in_browser=True"]
 
-_KERNEL_IDLE = """() => {
+_READY = """(name) => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session
-    && w.sessionContext.session.kernel;
+  const k = w && w.context && w.context.path === name && w.sessionContext
+    && w.sessionContext.session && w.sessionContext.session.kernel;
   return k && k.status === 'idle';
 }"""
 
@@ -27,12 +27,17 @@ def copy_notebook(root: Path) -> str:
     return NOTEBOOK.name
 
 
-def open_and_run(page, lab, name: str, timeout: float = 120_000):
-    """Open notebook `name`, run all its cells, and return the playground's root element."""
+def run_notebook(page, lab, name: str, timeout: float = 120_000):
+    """Open notebook `name` and run all its cells once its kernel is idle."""
     page.goto(lab.url(f"lab/tree/{name}"))
     page.wait_for_selector(".jp-Notebook", timeout=timeout)
-    page.wait_for_function(_KERNEL_IDLE, timeout=timeout)
+    page.wait_for_function(_READY, arg=name, timeout=timeout)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def open_and_run(page, lab, name: str, timeout: float = 120_000):
+    """Open notebook `name`, run all its cells, and return the playground's root element."""
+    run_notebook(page, lab, name, timeout)
     root = page.locator(".pg").first
     root.wait_for(timeout=timeout)
     page.wait_for_function("() => document.querySelector('.pg')?.dataset.frame",
