@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from lab import running_lab  # noqa: E402
-from playground_page import LAB_ARGS, run_notebook  # noqa: E402
+from playground_page import LAB_ARGS, quiet_home, run_notebook  # noqa: E402
 
 CONFIG = 'Config(data="circle", layers=(4, 4), activation="tanh", lr=0.03)'
 
@@ -107,7 +107,7 @@ def main(argv=None):
         root.mkdir()
         write_notebook(root / "playground.ipynb", PLAYGROUND)
         write_notebook(root / "baseline.ipynb", BASELINE)
-        with running_lab(root, Path(tmp) / "home", args=LAB_ARGS) as lab, \
+        with running_lab(root, quiet_home(Path(tmp) / "home"), args=LAB_ARGS) as lab, \
                 sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})

@@ -234,8 +234,9 @@ export default {
         const minus = h("button", { class: "pg-round pg-small-btn", text: "\u2212", "aria-label": `remove unit from layer ${l + 1}`,
           on: { click: () => { const ls = [...cfg().layers]; if (ls[l] > 1) { ls[l] -= 1; setCfg({ layers: ls }); } } } });
         plus.disabled = units >= lim.max_units; minus.disabled = units <= 1;
-        net.append(h("div", { class: "pg-node pg-unitctl", style: `left:${x - 12}px;top:4px` },
-          h("div", {}, plus, minus), h("div", { class: "pg-small", text: `${units} neuron${units === 1 ? "" : "s"}` })));
+        net.append(h("div", { class: "pg-node pg-unitctl", style: `left:${x + NODE / 2 - 30}px;top:4px` },
+          h("div", {}, plus, minus),
+          h("div", { class: "pg-small", text: dx < 76 ? String(units) : `${units} neuron${units === 1 ? "" : "s"}` })));
         for (let u = 0; u < units; u++) {
           const y = TOP + u * GAP;
           const c = h("canvas", { width: scene.R, height: scene.R });

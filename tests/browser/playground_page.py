@@ -6,6 +6,7 @@ as ``window.jupyterapp``, so a test runs its commands instead of hunting for men
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,15 @@ _READY = """(name) => {
 }"""
 
 
+def quiet_home(home: Path) -> Path:
+    """A JupyterLab home whose notifications stay silent (no news question over the page)."""
+    settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps(
+        {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}))
+    return home
+
+
 def copy_notebook(root: Path) -> str:
     """Copy the playground notebook into the server's root (it autosaves there)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -32,6 +42,7 @@ def run_notebook(page, lab, name: str, timeout: float = 120_000):
     page.goto(lab.url(f"lab/tree/{name}"))
     page.wait_for_selector(".jp-Notebook", timeout=timeout)
     page.wait_for_function(_READY, arg=name, timeout=timeout)
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # room for the control
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 

@@ -4,7 +4,14 @@ import time
 
 import pytest
 from lab import running_lab
-from playground_page import LAB_ARGS, copy_notebook, frames, open_and_run, shown_test_loss
+from playground_page import (
+    LAB_ARGS,
+    copy_notebook,
+    frames,
+    open_and_run,
+    quiet_home,
+    shown_test_loss,
+)
 
 ERROR_OUTPUT = (".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
                 ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
@@ -14,7 +21,7 @@ ERROR_OUTPUT = (".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.s
 def playground(watched_page, tmp_path):
     """JupyterLab with the playground notebook opened and run; yields (page, lab)."""
     name = copy_notebook(tmp_path / "root")
-    with running_lab(tmp_path / "root", tmp_path / "home", args=LAB_ARGS) as lab:
+    with running_lab(tmp_path / "root", quiet_home(tmp_path / "home"), args=LAB_ARGS) as lab:
         open_and_run(watched_page, lab, name)
         yield watched_page, lab
 
@@ -79,8 +86,8 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
         if remove_unit.is_enabled():
             remove_unit.click()
             page.wait_for_timeout(300)
-    page.wait_for_function("() => document.querySelector('.pg-unitctl .pg-small')"
-                           ".textContent === '1 neuron'")
+    page.wait_for_function("() => /^1( neuron)?$/.test("
+                           "document.querySelector('.pg-unitctl .pg-small').textContent)")
     assert remove_unit.is_disabled()
 
     code = root.locator(".pg-code")
@@ -91,4 +98,41 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
     assert root.locator(".pg-unitctl").count() == 6  # the network is unchanged
     assert root.locator(".pg-unit").count() == 1 + 4 + 2 + 2 + 2 + 2 + 1
     root.screenshot(path=screens_dir("playground") / "4-refused.png")
+    assert page.log.problems() == []
+
+
+def test_regression_and_three_classes(playground, screens_dir):
+    page, lab = playground
+    root = page.locator(".pg")
+    shots = screens_dir("playground")
+    root.get_by_label("Problem type", exact=True).select_option("regression")
+    page.wait_for_function("() => document.querySelector('.pg-thumb.pg-selected')"
+                           ".dataset.name === 'plane'")
+    root.locator(".pg-thumb[data-name='multigauss']").click()
+    page.wait_for_function("() => document.querySelector('.pg-thumb.pg-selected')"
+                           ".dataset.name === 'multigauss'")
+    root.get_by_label("Activation", exact=True).select_option("relu")
+    for _ in range(2):
+        root.get_by_role("button", name="add unit to layer 1", exact=True).click()
+        page.wait_for_timeout(300)
+    root.get_by_role("button", name="play", exact=True).click()
+    wait_frames(page, 30, timeout=60_000)
+    root.screenshot(path=shots / "5-regression.png")
+    root.get_by_role("button", name="play", exact=True).click()
+    assert shown_test_loss(page) < 0.1  # mean squared error of targets in [-1, 1]
+
+    root.get_by_label("Problem type", exact=True).select_option("classification")
+    page.wait_for_function("() => document.querySelector('.pg-thumb.pg-selected')"
+                           ".dataset.name === 'circle'")
+    root.locator(".pg-thumb[data-name='spiral3']").click()
+    for feature in ("sin(x1)", "sin(x2)"):
+        root.locator(f".pg-feature[title='{feature}']").click()
+        page.wait_for_function(
+            f"() => !document.querySelector(\".pg-feature[title='{feature}']\")"
+            ".classList.contains('pg-off')")
+    root.get_by_label("Optimizer", exact=True).select_option("adam")
+    root.get_by_role("button", name="play", exact=True).click()
+    wait_frames(page, 40, timeout=60_000)
+    root.screenshot(path=shots / "6-three-arm-spiral.png")
+    assert root.locator(".pg-error").inner_text() == ""
     assert page.log.problems() == []
