@@ -6,7 +6,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const ORANGE = "#f59322", BLUE = "#0877bd", GREEN = "#48a048";
 const CLASS = [ORANGE, BLUE, GREEN];
 const NODE = 36;          // unit picture size (px)
-const GAP = 46;           // vertical distance between units
+const GAP = 48;           // vertical distance between units
 const TOP = 58;           // room for the layer headers
 
 function h(tag, attrs = {}, ...kids) {
@@ -70,7 +70,8 @@ export default {
     const lim = model.get("limits");
     const root = h("div", { class: "pg" });
     el.append(root);
-    let scene = null, waiting = 0, stopped = false, frameCount = 0;
+    let scene = null, stopped = false, frameCount = 0;
+    const inflight = [];
     const stamps = [];
     const cfg = () => model.get("config");
     const setCfg = (changes) => { model.set("config", { ...cfg(), ...changes }); model.save_changes(); };
@@ -316,7 +317,8 @@ export default {
       while (stamps.length && now - stamps[0] > 2000) stamps.shift();
       const fps = stamps.length > 1 ? (stamps.length - 1) / ((now - stamps[0]) / 1000) : 0;
       epochEl.textContent = String(m.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
-      frameEl.textContent = `frame ${m.frame} \u00b7 ${fps.toFixed(0)} fps`;
+      frameEl.textContent = model.get("playing") ? `frame ${m.frame} \u00b7 ${fps.toFixed(0)} fps`
+        : `frame ${m.frame}`;
       root.dataset.frame = m.frame; root.dataset.epoch = m.epoch;
       root.dataset.testLoss = m.test_loss; root.dataset.fps = fps.toFixed(1);
       root.dataset.frames = frameCount;
@@ -377,7 +379,7 @@ export default {
         layout();
         drawOverlay();
       } else if (m.type === "frame") {
-        waiting = 0;
+        if (m.requested) inflight.shift();
         onFrame(m, buffers);
       }
     };
@@ -392,13 +394,14 @@ export default {
     errEl.textContent = model.get("error"); statusEl.textContent = model.get("status");
     showTest.checked = model.get("show_test"); discrete.checked = model.get("discretize");
 
-    // Ask for the next frame only when the last one has arrived: frames never pile up.
+    // Keep at most two frames in flight: the kernel trains the next one while this one
+    // travels and is painted, and frames never pile up behind a slow kernel.
     function loop() {
       if (stopped) return;
       const now = performance.now();
-      if (model.get("playing") && (!waiting || now - waiting > 5000)) {
-        waiting = now;
-        send({ type: "frame" });
+      if (inflight.length && now - inflight[0] > 5000) inflight.length = 0;  // lost replies
+      if (model.get("playing")) {
+        while (inflight.length < 2) { inflight.push(now); send({ type: "frame" }); }
       }
       requestAnimationFrame(loop);
     }

@@ -145,7 +145,7 @@ class Playground(anywidget.AnyWidget):
         if kind == "frame":
             if self.playing:
                 self.trainer.step(1)
-            self.send_frame()
+            self.send_frame(requested=True)
         elif kind == "step":
             self.step(1)
         elif kind == "reset":
@@ -171,13 +171,13 @@ class Playground(anywidget.AnyWidget):
                    "all_features": list(pg.FEATURES)},
                   buffers=[np.ascontiguousarray(t.feature_rgba(R)).tobytes()])
 
-    def send_frame(self):
+    def send_frame(self, requested=False):
         """Send one frame: losses, curves, weights, gradient norms, dead units, pictures."""
         t, R = self.trainer, self.resolution
         f = t.frame(R, discrete=self.discretize)
         meta = {k: f[k] for k in ("epoch", "frame", "train_loss", "test_loss", "weights",
                                   "grad_norms", "dead", "dead_mask")}
-        meta.update(type="frame", R=R, layers=[u.shape[0] for u in f["units"]],
+        meta.update(type="frame", R=R, requested=requested, layers=[u.shape[0] for u in f["units"]],
                     curve_train=pg.curve(t.history["train"]),
                     curve_test=pg.curve(t.history["test"]))
         self.send(meta, buffers=[f["output"].tobytes()] + [u.tobytes() for u in f["units"]])
