@@ -49,6 +49,10 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     assert frames(page) > first + 5, "the frame counter must advance while playing"
     assert shown_test_loss(page) < 0.1
     root.screenshot(path=shots / "2-learned-circle.png")
+    root.get_by_label("Show test data").check()
+    root.get_by_label("Discretize output").check()
+    wait_frames(page, 2)
+    root.screenshot(path=shots / "2b-test-points-discretized.png")
 
     # change the activation and the layers while it plays
     root.get_by_label("Activation", exact=True).select_option("relu")
@@ -69,9 +73,15 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     print(f"test loss below 0.1 after {elapsed:.1f} s")
 
 
-def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens_dir):
+def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens_dir, tmp_path):
     page, lab = playground
     root = page.locator(".pg")
+    root.get_by_role("button", name="Export network", exact=True).click()
+    page.wait_for_function("() => document.querySelector('.pg-status').textContent !== ''")
+    assert "playground_network.py" in root.locator(".pg-status").inner_text()
+    namespace = {}
+    exec((tmp_path / "root" / "playground_network.py").read_text(), namespace)
+    assert namespace["model"].sizes == [2, 4, 4, 1]
     add_layer = root.get_by_role("button", name="add layer", exact=True)
     for _ in range(8):  # a disabled button ignores the extra clicks
         if add_layer.is_enabled():
@@ -131,6 +141,7 @@ def test_regression_and_three_classes(playground, screens_dir):
             f"() => !document.querySelector(\".pg-feature[title='{feature}']\")"
             ".classList.contains('pg-off')")
     root.get_by_label("Optimizer", exact=True).select_option("adam")
+    root.get_by_label("Learning rate", exact=True).select_option("0.03")
     root.get_by_role("button", name="play", exact=True).click()
     wait_frames(page, 40, timeout=60_000)
     root.screenshot(path=shots / "6-three-arm-spiral.png")
