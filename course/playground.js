@@ -70,14 +70,14 @@ export default {
     const lim = model.get("limits");
     const root = h("div", { class: "pg" });
     el.append(root);
-    let scene = null, stopped = false, frameCount = 0;
+    let scene = null, stopped = false, frameCount = 0, hovered = null, lastFrame = null;
     const inflight = [];
     const stamps = [];
     const cfg = () => model.get("config");
     const setCfg = (changes) => { model.set("config", { ...cfg(), ...changes }); model.save_changes(); };
     const send = (msg) => model.send(msg);
     let net, netSvg, netHead, nodes = {}, links = [], addLayerBtn, rmLayerBtn, layerCount;
-    let lossTest, lossTrain, curve, surface, overlay, showTest, discrete, grads, codeIn, errEl, statusEl;
+    let surfaceLabel, lossTest, lossTrain, curve, surface, overlay, showTest, discrete, grads, codeIn, errEl, statusEl;
 
     // ---- top bar: play controls, epoch, training settings
     const bReset = h("button", { class: "pg-round", title: "Reset the network", "aria-label": "reset",
@@ -150,6 +150,7 @@ export default {
       lossTrain = h("b", { text: "-" });
       curve = h("canvas", { class: "pg-curve", width: 300, height: 64 });
       surface = h("canvas", { class: "pg-surface" });
+      surfaceLabel = h("div", { class: "pg-surface-label" });
       overlay = h("canvas", { class: "pg-overlay", width: 600, height: 600 });
       showTest = h("input", { type: "checkbox", on: { change: () => {
         model.set("show_test", showTest.checked); model.save_changes(); drawOverlay(); } } });
@@ -166,7 +167,7 @@ export default {
         h("div", { class: "pg-losses" }, h("div", {}, "Test loss ", lossTest),
           h("div", {}, "Training loss ", lossTrain)),
         curve,
-        h("div", { class: "pg-plot" }, surface, overlay), ticks,
+        h("div", { class: "pg-plot" }, surface, overlay, surfaceLabel), ticks,
         h("div", { class: "pg-checks" },
           h("label", {}, showTest, " Show test data"), h("label", {}, discrete, " Discretize output")),
         h("h4", { text: "Gradient norm per layer" }), grads,
@@ -243,7 +244,9 @@ export default {
           const c = h("canvas", { width: scene.R, height: scene.R });
           const dead = h("div", { class: "pg-dead", text: "dead" });
           net.append(h("div", { class: "pg-node pg-unit", title: `layer ${l + 1}, unit ${u + 1}`,
-            style: `left:${x}px;top:${y}px` }, c, dead));
+            style: `left:${x}px;top:${y}px`,
+            on: { mouseenter: () => { hovered = [l, u]; paintSurface(); },
+                  mouseleave: () => { hovered = null; paintSurface(); } } }, c, dead));
           col.push({ x, y, canvas: c, dead });
         }
         nodes.cols.push(col);
@@ -325,7 +328,8 @@ export default {
       lossTest.textContent = m.test_loss.toFixed(3);
       lossTrain.textContent = m.train_loss.toFixed(3);
       const R = m.R, n = R * R * 4;
-      paint(surface, slice(buffers[0], 0, n), R);
+      lastFrame = [m, buffers];
+      paintSurface();
       if (!scene || scene.layers.length !== m.layers.length || scene.layers.some((u, i) => u !== m.layers[i])) return;
       m.layers.forEach((H, l) => {
         const col = nodes.cols[l + 1];
@@ -351,6 +355,17 @@ export default {
       });
       drawCurve(m.curve_train, m.curve_test);
       drawGrads(m.grad_norms, m.dead, m.layers);
+    }
+
+    // The big picture shows the output, or the unit under the mouse.
+    function paintSurface() {
+      if (!lastFrame) return;
+      const [m, buffers] = lastFrame;
+      const R = m.R, n = R * R * 4;
+      const [l, u] = hovered || [-1, 0];
+      const unit = l >= 0 && l < m.layers.length && u < m.layers[l];
+      paint(surface, unit ? slice(buffers[l + 1], u * n, n) : slice(buffers[0], 0, n), R);
+      surfaceLabel.textContent = unit ? `unit ${u + 1} of layer ${l + 1}` : "";
     }
 
     function syncControls() {

@@ -53,6 +53,10 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     root.get_by_label("Discretize output").check()
     wait_frames(page, 2)
     root.screenshot(path=shots / "2b-test-points-discretized.png")
+    root.locator(".pg-unit[title='layer 2, unit 3']").hover()  # its picture fills the output
+    assert root.locator(".pg-surface-label").inner_text() == "unit 3 of layer 2"
+    root.screenshot(path=shots / "2c-hover-unit.png")
+    page.mouse.move(5, 5)
 
     # change the activation and the layers while it plays
     root.get_by_label("Activation", exact=True).select_option("relu")
