@@ -315,3 +315,15 @@ def test_the_control_trains_only_while_playing(tmp_path):
                                   widget.trainer.model.params["W2"])
     widget._on_msg(widget, {"type": "regenerate"}, [])
     assert widget.trainer.config.seed == 1 and widget.trainer.epoch == 0
+
+
+def test_a_config_string_restores_the_same_run():
+    text = Config(data="spiral", noise=20, layers=(6, 3), activation="relu", seed=9).encode()
+    a, b = Trainer(Config.decode(text)), Trainer(Config.decode(text))
+    a.step(3)
+    b.step(3)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    for k, v in a.model.params.items():
+        np.testing.assert_array_equal(b.model.params[k], v)
+    c = Trainer(Config.decode(text.replace("seed=9", "seed=10")))
+    assert not np.array_equal(c.X_train, a.X_train)
