@@ -12,7 +12,8 @@ browser and run:
 
 Frames are counted in the browser (canvases painted, or figure images inserted) over
 ``--seconds`` after a warm-up. The machine's load (``os.getloadavg``) is printed with
-them, since the cores may be shared. The last line is ``fps=<playground frames/s>``.
+them, since the cores may be shared, and so is the kernel's share of a frame (one epoch
+and the pictures, timed in this process). The last line is ``fps=<playground frames/s>``.
 
     python benchmarks/playground_fps.py [--seconds 15] [--warmup 3]
 """
@@ -95,6 +96,22 @@ def rate(page, count_js, warmup, seconds):
     return (n1 - n0) / (t1 - t0)
 
 
+def kernel_ms(repeat=60):
+    """Median milliseconds of the kernel's share of a frame (one epoch and the pictures)."""
+    import statistics
+
+    from course.playground import Config, Trainer
+
+    trainer = Trainer(eval(CONFIG, {"Config": Config}))
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        trainer.step(1)
+        trainer.frame(50)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
@@ -122,6 +139,7 @@ def main(argv=None):
             (ROOT / "build").mkdir(exist_ok=True)
             page.screenshot(path=str(ROOT / "build" / "playground_fps_playground.png"))
             loss = float(page.evaluate("() => document.querySelector('.pg').dataset.testLoss"))
+            draw = float(page.evaluate("() => document.querySelector('.pg').dataset.drawMs"))
             page.locator(".pg-play").click()
             load_mid = os.getloadavg()
 
@@ -138,12 +156,16 @@ def main(argv=None):
             load_after = os.getloadavg()
             browser.close()
 
+    work = kernel_ms()
     print(f"cores={os.cpu_count()}  load average (1, 5, 15 min): before "
           f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, after playground "
           f"{load_mid[0]:.2f}, after baseline {load_after[0]:.2f}")
     print(f"playground (anywidget, canvases)   {fps:6.1f} frames/s  "
           f"(test loss {loss:.3f} at the end)")
     print(f"baseline   (matplotlib + interact) {base:6.1f} frames/s")
+    print(f"kernel share of a playground frame, timed in this process: {work:.1f} ms "
+          f"(at most {1000 / work:.0f} frames/s from the kernel alone); browser script "
+          f"painting a frame: {draw:.1f} ms")
     print(f"ratio playground / baseline = {fps / base if base else float('inf'):.1f}")
     print(f"fps={fps:.1f}")
 

@@ -72,6 +72,7 @@ export default {
     el.append(root);
     let scene = null, stopped = false, frameCount = 0, hovered = null, lastFrame = null;
     const inflight = [];
+    let drawMs = 0;  // running mean of the time to paint a frame, for the benchmark
     const stamps = [];
     const cfg = () => model.get("config");
     const setCfg = (changes) => { model.set("config", { ...cfg(), ...changes }); model.save_changes(); };
@@ -132,7 +133,7 @@ export default {
       on: { click: () => send({ type: "regenerate" }) } });
     root.append(h("div", { class: "pg-main" },
       h("div", { class: "pg-col pg-data" }, h("h4", { text: "Data" }),
-        h("p", { class: "pg-small", text: "Which dataset do you want to use?" }), thumbs,
+        h("p", { class: "pg-small", text: "Pick a data set: click a picture." }), thumbs,
         ratioEl, noiseEl, batchEl, bRegen),
       (this_net()), this_out()));
 
@@ -395,7 +396,10 @@ export default {
         drawOverlay();
       } else if (m.type === "frame") {
         if (m.requested) inflight.shift();
+        const t0 = performance.now();
         onFrame(m, buffers);
+        drawMs = 0.9 * drawMs + 0.1 * (performance.now() - t0);
+        root.dataset.drawMs = drawMs.toFixed(2);
       }
     };
     const handlers = [
