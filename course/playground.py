@@ -5,8 +5,8 @@ Everything here is pure and tested; ``course.playground_widget`` only draws it.
 - ``Config``: one experiment (data, features, hidden layers, training settings), checked
   on construction, and written as a short string by ``encode`` / read by ``decode``.
 - ``make_data``: the data sets, in the plane [-6, 6]^2: circle, XOR, two Gaussians,
-  spiral (two arms) and a three-arm spiral (classification); plane and multi-Gaussian
-  (regression, targets in [-1, 1]).
+  spiral (two arms) and a three-arm spiral (classification); plane (target (x1 + x2) / 10)
+  and multi-Gaussian (six signed bumps, targets in [-1, 1]) for regression.
 - ``FEATURES`` and ``feature_matrix``: the input features x1, x2, x1^2, x2^2, x1*x2,
   sin x1, sin x2.
 - ``Trainer``: the data split, the ``course.network.MLP`` and its ``course.optim``
@@ -79,7 +79,7 @@ def _xor(n, noise, rng):
 
 def _gauss(n, noise, rng):
     """Two Gaussians at (2, 2) (label 1) and (-2, -2) (label 0); spread grows with noise."""
-    std = 0.5 + 7.0 * noise  # variance scale of TensorFlow Playground: 0.5 at 0, 4 at 0.5
+    std = np.sqrt(0.5 + 7.0 * noise)  # variance 0.5 without noise, 4 at the most (0.5)
     n_pos = n // 2
     y = np.r_[np.ones(n_pos, dtype=np.int64), np.zeros(n - n_pos, dtype=np.int64)]
     centre = np.where(y[:, None] == 1, 2.0, -2.0)
@@ -478,7 +478,10 @@ class Trainer:
         if not isinstance(config, Config):
             config = Config(**config)
         old, self.config = self.config, config
-        same = lambda *names: all(getattr(old, n) == getattr(config, n) for n in names)  # noqa: E731
+
+        def same(*names):
+            return all(getattr(old, n) == getattr(config, n) for n in names)
+
         if not same("data", "noise", "train", "seed"):
             self._build_data()
             self._build_model()

@@ -327,3 +327,10 @@ def test_a_config_string_restores_the_same_run():
         np.testing.assert_array_equal(b.model.params[k], v)
     c = Trainer(Config.decode(text.replace("seed=9", "seed=10")))
     assert not np.array_equal(c.X_train, a.X_train)
+
+
+def test_two_gaussians_spread_with_the_noise():
+    for noise, variance in ((0.0, 0.5), (0.5, 4.0)):
+        X, y = pg.make_data("gauss", noise, seed=0, n=20000)
+        centred = X - np.where(y[:, None] == 1, 2.0, -2.0)
+        np.testing.assert_allclose(centred.var(axis=0), variance, rtol=0.05)
