@@ -1,4 +1,7 @@
-"""The playground in JupyterLab: it runs, learns the circle live, and survives changes."""
+"""The playground in JupyterLab: it runs, learns the circle live, and survives changes.
+
+(Named apart from tests/test_playground.py, the unit tests: pytest needs unique basenames.)
+"""
 
 import time
 
