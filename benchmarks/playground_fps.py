@@ -8,7 +8,12 @@ browser and run:
   a frame, the kernel trains and sends RGBA bytes, canvases paint them);
 - baseline ``matplotlib+interact``: ``ipywidgets.interact`` over an ``ipywidgets.Play``
   counter, redrawing a matplotlib figure of the same pictures (output surface with the
-  training points, and the 8 hidden units) on every tick.
+  training points, and the 8 hidden units) on every tick;
+- if ipycanvas is installed (``pip install ipycanvas``, not a dependency of the course),
+  another route: the same ``Play`` counter, with the same RGBA bytes put on 9 ipycanvas
+  canvases by the kernel (frames = canvas draws / 9). It paints only those 9 pictures
+  (no data points, weight links, loss curve or gradient bars), so it does less per frame
+  than the playground, and has no flow control (ticks queue up in the kernel).
 
 Frames are counted in the browser (canvases painted, or figure images inserted) over
 ``--seconds`` after a warm-up. The machine's load (``os.getloadavg``) is printed with
@@ -67,6 +72,39 @@ def draw(frame):
 
 ipywidgets.interact(draw, frame=ipywidgets.Play(value=0, min=0, max=100000, interval=1))"""
 
+IPYCANVAS = f"""import ipywidgets
+from ipycanvas import Canvas, hold_canvas
+from course.playground import Config, Trainer
+
+trainer = Trainer({CONFIG})
+big, small = ipywidgets.Layout(width="300px", height="300px"), ipywidgets.Layout(width="36px")
+canvases = [Canvas(width=50, height=50, layout=big)]
+canvases += [Canvas(width=50, height=50, layout=small) for _ in range(8)]
+play = ipywidgets.Play(value=0, min=0, max=100000, interval=1)
+
+def tick(change):
+    trainer.step(1)
+    f = trainer.frame(50)
+    pictures = [f["output"]] + [u for layer in f["units"] for u in layer]
+    with hold_canvas():
+        for canvas, picture in zip(canvases, pictures):
+            canvas.put_image_data(picture, 0, 0)
+
+play.observe(tick, "value")
+ipywidgets.VBox([play, canvases[0], ipywidgets.HBox(canvases[1:])])"""
+
+# Counts what reaches the screen through a 2-D canvas, on every page (ipycanvas route).
+COUNT_CANVAS_DRAWS = """
+  window.__draws = 0;
+  for (const name of ['putImageData', 'drawImage']) {
+    const original = CanvasRenderingContext2D.prototype[name];
+    CanvasRenderingContext2D.prototype[name] = function (...args) {
+      if (this.canvas.width === 50 && this.canvas.isConnected) window.__draws++;
+      return original.apply(this, args);
+    };
+  }
+"""
+
 COUNT_IMAGES = """() => {
   window.__images = 0;
   let last = null;
@@ -94,6 +132,13 @@ def rate(page, count_js, warmup, seconds):
     page.wait_for_timeout(seconds * 1000)
     n1, t1 = page.evaluate(count_js), time.monotonic()
     return (n1 - n0) / (t1 - t0)
+
+
+def has_ipycanvas():
+    """Whether the optional ipycanvas route can be measured too."""
+    import importlib.util
+
+    return importlib.util.find_spec("ipycanvas") is not None
 
 
 def kernel_ms(repeat=60):
@@ -124,10 +169,12 @@ def main(argv=None):
         root.mkdir()
         write_notebook(root / "playground.ipynb", PLAYGROUND)
         write_notebook(root / "baseline.ipynb", BASELINE)
+        write_notebook(root / "ipycanvas.ipynb", IPYCANVAS)
         with running_lab(root, quiet_home(Path(tmp) / "home"), args=LAB_ARGS) as lab, \
                 sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.add_init_script(COUNT_CANVAS_DRAWS)
             load_before = os.getloadavg()
 
             run_notebook(page, lab, "playground.ipynb")
@@ -153,16 +200,30 @@ def main(argv=None):
             page.locator(".widget-play button").first.click()  # the Play widget's play
             base = rate(page, "() => window.__images", args.warmup, args.seconds)
             page.screenshot(path=str(ROOT / "build" / "playground_fps_baseline.png"))
+            page.locator(".widget-play button").nth(1).click()  # pause
+            load_base = os.getloadavg()
+
+            canvas = None
+            if has_ipycanvas():
+                run_notebook(page, lab, "ipycanvas.ipynb")
+                page.wait_for_selector(".widget-play button", timeout=120_000)
+                page.locator(".widget-play button").first.click()
+                canvas = rate(page, "() => window.__draws / 9", args.warmup, args.seconds)
+                page.screenshot(path=str(ROOT / "build" / "playground_fps_ipycanvas.png"))
             load_after = os.getloadavg()
             browser.close()
 
     work = kernel_ms()
     print(f"cores={os.cpu_count()}  load average (1, 5, 15 min): before "
           f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, after playground "
-          f"{load_mid[0]:.2f}, after baseline {load_after[0]:.2f}")
+          f"{load_mid[0]:.2f}, after baseline {load_base[0]:.2f}, at the end {load_after[0]:.2f}")
     print(f"playground (anywidget, canvases)   {fps:6.1f} frames/s  "
           f"(test loss {loss:.3f} at the end)")
     print(f"baseline   (matplotlib + interact) {base:6.1f} frames/s")
+    if canvas is None:
+        print("ipycanvas  (Play + put_image_data)   not installed: pip install ipycanvas")
+    else:
+        print(f"ipycanvas  (Play + put_image_data) {canvas:6.1f} frames/s")
     print(f"kernel share of a playground frame, timed in this process: {work:.1f} ms "
           f"(at most {1000 / work:.0f} frames/s from the kernel alone); browser script "
           f"painting a frame: {draw:.1f} ms")

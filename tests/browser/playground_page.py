@@ -40,7 +40,6 @@ def copy_notebook(root: Path) -> str:
 def run_notebook(page, lab, name: str, timeout: float = 120_000):
     """Open notebook `name` and run all its cells once its kernel is idle."""
     page.goto(lab.url(f"lab/tree/{name}"))
-    page.wait_for_selector(".jp-Notebook", timeout=timeout)
     page.wait_for_function(_READY, arg=name, timeout=timeout)
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # room for the control
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
