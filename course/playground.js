@@ -300,17 +300,28 @@ export default {
       }
     }
 
+    // One bar per layer, on a log scale from 1e-6 to 10; built once per architecture.
+    let bars = [];
     function drawGrads(norms, dead, layers) {
-      grads.textContent = "";
-      const logs = norms.map((g) => Math.log10(Math.max(g, 1e-8)));
+      if (bars.length !== norms.length) {
+        grads.textContent = "";
+        bars = norms.map((_, i) => {
+          const bar = { val: h("div", { class: "pg-gval" }), fill: h("div", { class: "pg-gfill" }),
+            dead: h("div", { class: "pg-small" }) };
+          bar.el = h("div", { class: "pg-gbar" }, bar.val, bar.fill,
+            h("div", { class: "pg-small", text: `W${i + 1}` }), bar.dead);
+          grads.append(bar.el);
+          return bar;
+        });
+      }
       norms.forEach((g, i) => {
-        const frac = Math.min(1, Math.max(0.02, (logs[i] + 6) / 7));  // 1e-6 .. 10
-        const label = i < dead.length ? `${dead[i]}/${layers[i]} dead` : "output";
-        grads.append(h("div", { class: "pg-gbar", title: `layer ${i + 1}: |dW| = ${g.toExponential(2)}` },
-          h("div", { class: "pg-gval", text: g < 1e-3 ? g.toExponential(0) : g.toFixed(3) }),
-          h("div", { class: "pg-gfill", style: `height:${Math.round(frac * 60)}px` }),
-          h("div", { class: "pg-small", text: `W${i + 1}` }),
-          h("div", { class: "pg-small" + (i < dead.length && dead[i] ? " pg-warn" : ""), text: label })));
+        const bar = bars[i];
+        const frac = Math.min(1, Math.max(0.02, (Math.log10(Math.max(g, 1e-8)) + 6) / 7));
+        bar.el.title = `layer ${i + 1}: |dW| = ${g.toExponential(2)}`;
+        bar.val.textContent = g < 1e-3 ? g.toExponential(0) : g.toFixed(3);
+        bar.fill.style.height = `${Math.round(frac * 60)}px`;
+        bar.dead.textContent = i < dead.length ? `${dead[i]}/${layers[i]} dead` : "output";
+        bar.dead.classList.toggle("pg-warn", i < dead.length && dead[i] > 0);
       });
     }
 
