@@ -48,10 +48,12 @@ class MLP:
     seed : seed of the initial weights.
     alpha : slope of leaky ReLU for z <= 0 and initial slope of PReLU.
     k : group size of maxout units (each hidden unit is the max over k affine units).
+    dropout : probability p of dropping each hidden unit during training (inverted dropout,
+        ``layers.dropout_forward``); ``loss`` uses it, ``forward`` and ``predict`` do not.
     """
 
     def __init__(self, sizes, hidden="relu", output="softmax", init=None, l1=0.0, l2=0.0,
-                 skip=False, dtype=np.float64, seed=0, alpha=0.01, k=2):
+                 skip=False, dtype=np.float64, seed=0, alpha=0.01, k=2, dropout=0.0):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least two positive widths, got {sizes}")
@@ -82,6 +84,10 @@ class MLP:
             self.params[f"b{i}"] = np.zeros(width, dtype=self.dtype)
             if act == "prelu":
                 self.params[f"a{i}"] = np.full(fan_out, alpha, dtype=self.dtype)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self._dropout_rng = np.random.default_rng(rng.integers(2 ** 63))  # after the weights
         self._caches = None
 
     @staticmethod
@@ -105,10 +111,11 @@ class MLP:
             return (self.k,)
         return ()
 
-    def forward(self, X, keep_hidden=False):
+    def forward(self, X, keep_hidden=False, train=False):
         """Return the scores (N, C) before the output unit, keeping caches for ``backward``.
 
         With keep_hidden=True, also return the list of hidden activations [h1, ..., h_{L-1}].
+        With train=True, hidden units are dropped with probability ``self.dropout``.
         """
         h = np.asarray(X, dtype=self.dtype)
         if h.ndim != 2 or h.shape[1] != self.sizes[0]:
@@ -121,12 +128,15 @@ class MLP:
             residual = self.skip and out.shape == h.shape
             if residual:
                 out = out + h
-            caches.append((fc, ac, residual))
+            drop = None
+            if train and self.dropout:
+                out, drop = layers.dropout_forward(out, self.dropout, self._dropout_rng)
+            caches.append((fc, ac, residual, drop))
             h = out
             if keep_hidden:
                 hs.append(h)
         scores, fc = layers.affine_forward(h, p[f"W{self.L}"], p[f"b{self.L}"])
-        caches.append((fc, None, False))
+        caches.append((fc, None, False, None))
         self._caches = caches
         return (scores, hs) if keep_hidden else scores
 
@@ -140,7 +150,9 @@ class MLP:
         grads = {}
         dh = dscores
         for i in range(self.L, 0, -1):
-            fc, ac, residual = self._caches[i - 1]
+            fc, ac, residual, drop = self._caches[i - 1]
+            if drop is not None:
+                dh = layers.dropout_backward(dh, drop)
             if ac is not None:
                 dz = layers.activation_backward(dh, ac)
                 if isinstance(dz, tuple):
@@ -177,7 +189,7 @@ class MLP:
 
     def loss(self, X, y):
         """Return (loss, grads): the mean loss plus penalty, and the gradient of every parameter."""
-        scores = self.forward(X)
+        scores = self.forward(X, train=True)
         self.scores = scores
         data_loss, dscores = self.loss_fn(scores, y)
         return data_loss + self.penalty(), self.backward(dscores)
