@@ -25,6 +25,7 @@ from course.losses import bce_with_logits, mse, softmax, softmax_cross_entropy
 __all__ = [
     "MLP", "OUTPUTS", "gradient_norms", "dead_units", "relu_interpolant",
     "sigmoid_staircase", "activation_patterns", "segment_points", "count_linear_regions",
+    "width_for_budget",
 ]
 
 OUTPUTS = {"linear": mse, "sigmoid": bce_with_logits, "softmax": softmax_cross_entropy}
@@ -348,3 +349,20 @@ def count_linear_regions(model, start, end, num=10000):
     """
     patterns = activation_patterns(model, segment_points(start, end, num))
     return 1 + int(np.count_nonzero(np.any(patterns[1:] != patterns[:-1], axis=1)))
+
+
+def width_for_budget(D, C, depth, budget):
+    """Return the largest width H with MLP([D] + [H] * depth + [C]) at most `budget` parameters.
+
+    Raises ValueError when even width 1 is over budget.
+    """
+    def count(H):
+        sizes = [D] + [H] * depth + [C]
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    if count(1) > budget:
+        raise ValueError(f"{depth} hidden layers of width 1 already need {count(1)} > {budget}")
+    H = 1
+    while count(H + 1) <= budget:
+        H += 1
+    return H

@@ -159,3 +159,16 @@ def test_dropout_is_off_outside_training_and_changes_the_loss_inside():
     assert plain.loss(X, y)[0] != dropped.loss(X, y)[0]
     with pytest.raises(ValueError, match="dropout"):
         MLP([3, 4, 2], dropout=1.0)
+
+
+def test_width_for_budget_is_the_widest_network_within_the_budget():
+    from course.network import width_for_budget
+
+    assert width_for_budget(1, 1, 1, 169) == 56                 # 3 H + 1 = 169
+    assert width_for_budget(1, 1, 3, 169) == 8                  # 2 H^2 + 5 H + 1 = 169
+    for D, C, depth, budget in [(2, 2, 2, 300), (3, 1, 4, 1000), (1, 1, 2, 50)]:
+        H = width_for_budget(D, C, depth, budget)
+        assert MLP([D] + [H] * depth + [C]).num_parameters() <= budget
+        assert MLP([D] + [H + 1] * depth + [C]).num_parameters() > budget
+    with pytest.raises(ValueError, match="width 1"):
+        width_for_budget(10, 10, 3, 20)
