@@ -24,7 +24,7 @@ __all__ = [
     "prelu_forward", "prelu_backward", "abs_forward", "abs_backward",
     "softplus_forward", "softplus_backward", "step_forward", "step_backward",
     "identity_forward", "identity_backward", "maxout_forward", "maxout_backward",
-    "dropout_forward", "dropout_backward",
+    "dropout_forward", "dropout_backward", "square_forward", "square_backward",
 ]
 
 
@@ -138,6 +138,16 @@ def softplus_backward(dout, cache):
     return dout * act.sigmoid(cache)
 
 
+def square_forward(z):
+    """Apply z^2: a polynomial activation, the example of a unit that is not universal."""
+    return z * z, z
+
+
+def square_backward(dout, cache):
+    """Return dz = dout * 2z."""
+    return 2 * cache * dout
+
+
 def step_forward(z):
     """Apply the threshold unit; its gradient is zero almost everywhere."""
     return act.step(z), z
@@ -212,6 +222,7 @@ _PAIRS = {
     "abs": (abs_forward, abs_backward),
     "softplus": (softplus_forward, softplus_backward),
     "step": (step_forward, step_backward),
+    "square": (square_forward, square_backward),
     "identity": (identity_forward, identity_backward),
     "maxout": (maxout_forward, maxout_backward),
 }

@@ -39,7 +39,7 @@ class MLP:
     ----------
     sizes : [D, H1, ..., C] widths from input to output.
     hidden : activation name, or one name per hidden layer ("relu", "tanh", "sigmoid",
-        "leaky_relu", "prelu", "abs", "softplus", "maxout", "identity", "step").
+        "leaky_relu", "prelu", "abs", "softplus", "maxout", "identity", "step", "square").
     output : "linear" (MSE), "sigmoid" (binary cross-entropy) or "softmax" (cross-entropy).
     init : "he" (std sqrt(2 / fan_in)), "xavier" (std sqrt(2 / (fan_in + fan_out))), a
         number (that std for every weight), or None: He for ReLU-like layers, Xavier else.

@@ -35,7 +35,8 @@ def test_affine_backward_matches_central_differences(shape, seed):
     assert dx.shape == x.shape and dW.shape == W.shape and db.shape == b.shape
 
 
-ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "abs", "softplus", "identity"]
+ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "abs", "softplus", "identity",
+               "square"]
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
