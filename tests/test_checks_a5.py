@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from autograder import audit, checks
-from autograder import checks_a5 as c5
+from autograder.checks import a5_autodiff as c5
 from autograder.seeds import student_seed
 
 A5 = "a5_autodiff"

@@ -1,5 +1,7 @@
 """Checks of assignment 5: a scalar reverse-mode autodiff engine and an MLP built on it.
 
+Its known-bug variants, graded by the audit, are in ``autograder/bugs/a5_autodiff.py``.
+
 The student's ``Value`` class is exercised through *programs*: a few leaves followed by a
 list of instructions, each applying one operation to earlier nodes (or to a number).
 ``run`` builds a program with the student's class, calls ``backward()`` on its last node
@@ -23,7 +25,10 @@ import time
 
 import numpy as np
 
-from autograder.checks import NUM_TOL, Check, StudentError, _close, call, register, rel_error
+from autograder.checks.comparison import NUM_TOL, rel_error
+from autograder.checks.diagnosis import close as _close
+from autograder.checks.framework import Check, register
+from autograder.checks.guard import StudentError, call
 
 __all__ = ["ValueForward", "ValueRules", "ValueGraphs", "ValueScale", "MlpForward",
            "TrainStep", "TrainXor", "simulate_backward"]
