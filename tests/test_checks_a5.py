@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from autograder import audit, checks
-from autograder.checks import a5_autodiff as c5
+from autograder.checks import autodiff_cases as cases
+from autograder.checks import autodiff_judge as judge
+from autograder.checks import autodiff_programs as programs
 from autograder.seeds import student_seed
 
 A5 = "a5_autodiff"
@@ -55,44 +57,44 @@ def failure(check, *fns, hidden=False):
 def test_the_lecture_example_and_its_known_wrong_orders():
     x = [-2.0, 5.0, -4.0]
     prog = [("bin", "+", 0, 1), ("bin", "*", 3, 2)]
-    t = c5.trusted(x, prog)
+    t = judge.trusted(x, prog)
     assert t["data"].tolist() == [-2.0, 5.0, -4.0, 3.0, -12.0]
     assert t["grad"].tolist() == [-4.0, -4.0, 3.0, -4.0, 1.0]
     # inputs first: the sum's rule runs while its grad is still 0, then the product's
-    assert c5.simulate_backward(x, prog, "not_reversed").tolist() == [0, 0, 3, -4, 1]
+    assert judge.simulate_backward(x, prog, "not_reversed").tolist() == [0, 0, 3, -4, 1]
     # a + a: overwriting keeps one of the two contributions
-    assert c5.simulate_backward([1.5], [("bin", "+", 0, 0)], "overwrite").tolist() == [1, 1]
-    assert c5.trusted([1.5], [("bin", "+", 0, 0)])["grad"].tolist() == [2, 1]
+    assert judge.simulate_backward([1.5], [("bin", "+", 0, 0)], "overwrite").tolist() == [1, 1]
+    assert judge.trusted([1.5], [("bin", "+", 0, 0)])["grad"].tolist() == [2, 1]
 
 
 def test_random_programs_have_the_shape_they_claim():
     rng = np.random.default_rng(0)
     for shape in ("tree", "shared", "chain"):
         for _ in range(10):
-            x, prog = c5.random_program(rng, 4, 20, shape)
+            x, prog = cases.random_program(rng, 4, 20, shape)
             uses = np.zeros(len(x) + len(prog), int)
             for ins in prog:
-                for j in c5.operands(ins):
+                for j in programs.operands(ins):
                     uses[j] += 1
             assert np.all(uses[:-1] >= 1), "every node reaches the output"
             if shape == "tree":
                 assert np.all(uses <= 1)
-            t = c5.trusted(x, prog)
+            t = judge.trusted(x, prog)
             assert np.all(np.isfinite(t["data"])) and np.all(np.abs(t["data"]) <= 60)
-    drawn = [c5.random_program(np.random.default_rng(s), 3, 25, "shared") for s in range(10)]
-    assert any(c5.path_count(len(x), p) > len(x) + len(p) for x, p in drawn), "reuse happens"
+    drawn = [cases.random_program(np.random.default_rng(s), 3, 25, "shared") for s in range(10)]
+    assert any(cases.path_count(len(x), p) > len(x) + len(p) for x, p in drawn), "reuse happens"
 
 
 def test_central_differences_of_a_known_function(ref):
     # f = a * b + exp(a): df/da = b + exp(a), df/db = a
     x, prog = [0.3, -1.2], [("bin", "*", 0, 1), ("un", "exp", 0), ("bin", "+", 2, 3)]
-    num = c5.central_differences(ref["Value"], x, prog)
+    num = programs.central_differences(ref["Value"], x, prog)
     assert np.allclose(num, [-1.2 + math.exp(0.3), 0.3], rtol=1e-8)
 
 
 def test_ladder_has_two_to_the_levels_paths():
-    x, prog = c5.ladder_program(10)
-    assert c5.path_count(len(x), prog) > 2 ** 10
+    x, prog = cases.ladder_program(10)
+    assert cases.path_count(len(x), prog) > 2 ** 10
 
 
 # --------------------------------------------------------------- the reference
