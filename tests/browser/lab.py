@@ -71,6 +71,12 @@ def running_lab(root_dir: Path, home: Path, *, env: dict[str, str] | None = None
                 args: list[str] | None = None, timeout: float = 120.0):
     """Run ``jupyter lab`` on ``root_dir`` until the block ends; yield a :class:`Lab`."""
     home.mkdir(parents=True, exist_ok=True)
+    # No "would you like news?" toast over the page (the news would need the internet).
+    notification = (home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
+                    / "notification.jupyterlab-settings")
+    if not notification.exists():
+        notification.parent.mkdir(parents=True, exist_ok=True)
+        notification.write_text('{"fetchNews": "false", "checkForUpdates": false}\n')
     port, token = _free_port(), secrets.token_hex(16)
     log = home / "jupyterlab.log"
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
