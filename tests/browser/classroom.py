@@ -83,20 +83,20 @@ class Classroom:
     def course_id(self) -> str:
         return course_id(self.course)
 
-    def env(self, who: str) -> dict[str, str]:
-        """Extra environment of a user's server and commands (PATH for nbgrader's tools)."""
-        user = self.student_id if who == "student" else "instructor"
+    def env(self) -> dict[str, str]:
+        """Extra environment of the servers and commands: nbgrader runs tools from PATH."""
         path = os.environ.get("PATH", "")
         if str(BIN) not in path.split(os.pathsep):
             path = f"{BIN}{os.pathsep}{path}"
-        return {"USER": user, "LOGNAME": user, "MPLBACKEND": "Agg", "PATH": path}
+        return {"PATH": path}
 
     def instructor(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         """Run a command as the instructor, in the course root; fail loudly on error."""
         from lab import lab_env
 
         proc = subprocess.run(list(args), cwd=self.course, capture_output=True, text=True,
-                              env=lab_env(self.instructor_home, self.env("instructor")),
+                              env=lab_env(self.instructor_home,
+                                             {**self.env(), "MPLBACKEND": "Agg"}),
                               timeout=timeout)
         if proc.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n"
@@ -108,7 +108,7 @@ class Classroom:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        os.environ["PATH"] = self.env("instructor")["PATH"]  # nbgrader runs `alembic`
+        os.environ["PATH"] = self.env()["PATH"]  # nbgrader runs `alembic`
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.course)).load_config()
         cfg.merge(PyFileConfigLoader("nbgrader_config.py",
                                      path=str(self.instructor_home / ".jupyter")).load_config())
@@ -144,8 +144,10 @@ def make_classroom(base: Path, assignments: tuple[str, ...] = ("a3_backprop",)) 
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(STUDENT_CONFIG, room.student_home / ".jupyter",
                     ignore=shutil.ignore_patterns("README.md"))
+    # nbgrader names a student by their login name; every process here runs as one user.
     (room.student_home / ".jupyter" / "nbgrader_config.py").write_text(
-        _exchange_config(room.exchange, room.student_home / "cache"))
+        _exchange_config(room.exchange, room.student_home / "cache")
+        + f"c.CourseDirectory.student_id = {room.student_id!r}\n")
 
     api = room.api()
     with api.gradebook as gb:

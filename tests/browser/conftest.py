@@ -187,7 +187,7 @@ def student_lab(classroom):
     from lab import running_lab
 
     with running_lab(classroom.student_work, classroom.student_home,
-                     env=classroom.env("student")) as lab:
+                     env=classroom.env()) as lab:
         yield lab
 
 
@@ -197,5 +197,5 @@ def instructor_lab(classroom):
     from lab import running_lab
 
     with running_lab(classroom.course, classroom.instructor_home,
-                     env=classroom.env("instructor")) as lab:
+                     env=classroom.env()) as lab:
         yield lab

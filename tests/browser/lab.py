@@ -44,11 +44,17 @@ class Lab:
         sep = "&" if "?" in path else "?"
         return f"{self.base}{path}{sep}token={self.token}"
 
-    def api(self, path: str) -> dict | list:
-        req = urllib.request.Request(f"{self.base}api/{path}",
+    def api(self, path: str, method: str = "GET") -> dict | list | None:
+        req = urllib.request.Request(f"{self.base}api/{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel of the server (a test's notebooks, once it has looked)."""
+        for kernel in self.api("kernels"):
+            self.api(f"kernels/{kernel['id']}", method="DELETE")
 
 
 def lab_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

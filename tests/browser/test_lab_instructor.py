@@ -26,6 +26,9 @@ ANSWER = ("b is added to every row of the batch, so each of the N rows sends its
           "of x, so dx keeps one row per example: (N, D).")
 MANUAL_SCORE = 1.5
 COMMENT = "Right idea; say which axis the sum runs over."
+# The wrong dW fails its own test and the MLP's, which chains the student's affine layer.
+FAILING = ("test_affine_backward", "test_mlp_backward")
+MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"
 
 
 def _points(assignment: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -73,6 +76,22 @@ def graded(submitted, classroom):
     return proc.stdout
 
 
+def _problems_but_known(log) -> list[str]:
+    """The page's problems, less two that belong to nbgrader and JupyterLab by design:
+
+    - nbgrader's formgrade page and its feedback HTML (nbconvert's classic template) load
+      MathJax from a CDN; offline, the math stays TeX and the call to MathJax fails;
+    - JupyterLab shows an HTML file in a sandboxed frame, so its inline scripts do not run
+      until the reader presses "Trust HTML" (the feedback reads fine without them).
+    """
+    cdn = [u for u in log.foreign_requests if u.startswith(MATHJAX_CDN)]
+    problems = [p for p in log.problems() if not any(u in p for u in cdn)
+                and "MathJax is not defined" not in p
+                and "because the document's frame is sandboxed" not in p]
+    failed_loads = [p for p in problems if "Failed to load resource" in p]
+    return [p for p in problems if p not in failed_loads[:len(cdn)]]
+
+
 def _formgrader(page, lab):
     """Open Nbgrader > Formgrader in JupyterLab; return its frame."""
     jlab.open_lab(page, lab)
@@ -88,7 +107,7 @@ def test_formgrader_shows_autograded_scores_and_takes_a_manual_grade(graded, cla
                                                                      instructor_lab,
                                                                      watched_page, tour):
     auto, manual = _points(ASSIGNMENT)
-    expected_auto = sum(auto.values()) - auto["test_affine_backward"]
+    expected_auto = sum(auto.values()) - sum(auto[g] for g in FAILING)
     page = watched_page
     frame = _formgrader(page, instructor_lab)
     base = instructor_lab.base.rstrip("/")
@@ -102,7 +121,10 @@ def test_formgrader_shows_autograded_scores_and_takes_a_manual_grade(graded, cla
     page.screenshot(path=tour / "instructor-formgrader-submissions.png")
 
     frame.goto(f"{base}/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}")
-    frame.locator("a", has_text=re.compile(r"Submission #1")).click()
+    # The score and comment boxes save once the page has loaded the grades and comments.
+    with page.expect_response(lambda r: "/formgrader/api/comments?" in r.url), \
+            page.expect_response(lambda r: "/formgrader/api/grades?" in r.url):
+        frame.locator("a", has_text=re.compile(r"Submission #1")).click()
     box = frame.locator(f"#{WRITTEN}")
     expect(box).to_be_visible(timeout=jlab.LOAD)
     with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url
@@ -118,7 +140,7 @@ def test_formgrader_shows_autograded_scores_and_takes_a_manual_grade(graded, cla
     assert saved.value.ok
     frame.locator(f"#{WRITTEN}").scroll_into_view_if_needed()
     page.screenshot(path=tour / "instructor-formgrader-manual-grade.png")
-    assert page.log.problems() == []
+    assert _problems_but_known(page.log) == []
 
     with classroom.api().gradebook as gb:
         sub = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, classroom.student_id)
@@ -137,35 +159,49 @@ def feedback_released(graded, classroom):
     classroom.nbgrader("release_feedback", ASSIGNMENT)
 
 
-def test_student_fetches_and_reads_feedback(feedback_released, classroom, student_lab,
-                                            watched_page, tour):
-    page = watched_page
-    jlab.open_lab(page, student_lab)
-    jlab.open_assignment_list(page)
-    row = jlab.assignment_rows(page, "submitted").filter(has_text=ASSIGNMENT)
-    expect(row).to_contain_text("feedback available to fetch", timeout=jlab.LOAD)
-    row.locator('button:text("Fetch Feedback")').click()
-    view = row.locator("a", has_text="view feedback")
-    expect(view).to_have_count(1, timeout=jlab.LOAD)
-    page.screenshot(path=tour / "student-feedback-fetched.png")
+@pytest.fixture(scope="module")
+def feedback_seen(feedback_released, student_lab, chromium, tour):
+    """The student fetches the feedback in the Assignment List and opens it in JupyterLab;
+    returns the text they read and what the page asked of the network."""
+    with watched_page_of(chromium) as page:
+        jlab.open_lab(page, student_lab)
+        jlab.open_assignment_list(page)
+        row = jlab.assignment_rows(page, "submitted").filter(has_text=ASSIGNMENT)
+        expect(row).to_contain_text("feedback available to fetch", timeout=jlab.LOAD)
+        row.locator('button:text("Fetch Feedback")').click()
+        view = row.locator("a", has_text="view feedback")
+        expect(view).to_have_count(1, timeout=jlab.LOAD)
+        page.screenshot(path=tour / "student-feedback-fetched.png")
 
-    view.first.click()  # the file browser goes to the feedback folder
-    html = page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html")
-    expect(html).to_be_visible(timeout=jlab.LOAD)
-    html.dblclick()
-    viewer = page.frame_locator(".jp-HTMLViewer iframe")
-    body = viewer.locator("body")
-    expect(body).to_contain_text(COMMENT, timeout=jlab.LOAD)
-    page.screenshot(path=tour / "student-feedback.png")
-    text = body.inner_text()
+        view.first.click()  # the file browser goes to the feedback folder
+        html = page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html")
+        expect(html).to_be_visible(timeout=jlab.LOAD)
+        html.dblclick()
+        body = page.frame_locator(".jp-HTMLViewer iframe").locator("body")
+        expect(body).to_contain_text(COMMENT, timeout=jlab.LOAD)
+        page.screenshot(path=tour / "student-feedback.png")
+        for what, text in (("verdict", "FAILED"), ("comment", COMMENT)):
+            body.get_by_text(text).first.evaluate("e => e.scrollIntoView({block: 'center'})")
+            page.screenshot(path=tour / f"student-feedback-{what}.png")
+        return body.inner_text(), page.log
 
+
+def test_feedback_shows_verdicts_and_comment_but_no_hidden_tests(feedback_seen):
+    text, log = feedback_seen
     assert "hidden=True" not in text and "HIDDEN TESTS" not in text
     auto, _ = _points(ASSIGNMENT)
     verdicts = re.findall(r"\b(PASSED|FAILED)\b", text)
-    assert len(verdicts) >= len(auto), f"one verdict per test cell: {verdicts}"
-    assert verdicts.count("FAILED") >= 1 and "dW" in text
+    assert len(verdicts) == len(auto), f"one verdict per test cell: {verdicts}"
+    assert verdicts.count("FAILED") == len(FAILING) and "dW is wrong" in text
     assert COMMENT in text
-    assert page.log.problems() == []
+    assert _problems_but_known(log) == []
+
+
+@pytest.mark.xfail(strict=True, reason="nbgrader's feedback HTML (nbconvert's classic "
+                   "template) loads MathJax from a CDN; offline its math stays TeX")
+def test_feedback_needs_no_internet(feedback_seen):
+    _, log = feedback_seen
+    assert log.foreign_requests == []
 
 
 def test_export_shows_autograded_plus_manual_score(feedback_released, classroom):
@@ -175,7 +211,7 @@ def test_export_shows_autograded_plus_manual_score(feedback_released, classroom)
         rows = [r for r in csv.DictReader(f)
                 if r["assignment"] == ASSIGNMENT and r["student_id"] == classroom.student_id]
     assert len(rows) == 1
-    expected = sum(auto.values()) - auto["test_affine_backward"] + MANUAL_SCORE
+    expected = sum(auto.values()) - sum(auto[g] for g in FAILING) + MANUAL_SCORE
     assert float(rows[0]["score"]) == pytest.approx(expected)
     assert float(rows[0]["max_score"]) == pytest.approx(sum(auto.values()) + sum(manual.values()))
 

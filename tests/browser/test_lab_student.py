@@ -79,6 +79,7 @@ def test_chapter_runs_and_its_first_control_redraws(chapter, student_lab, watche
     assert _figure(widget) != before, f"{chapter.stem}: {what} did not change the figure"
     widget.screenshot(path=tour / f"student-chapter-{chapter.stem}.png")
     assert page.log.problems() == []
+    student_lab.shutdown_kernels()
 
 
 # ---------------------------------------------------------------------- the student's view
@@ -104,7 +105,7 @@ def test_student_does_not_see_instructor_tools(student_lab, watched_page, tour):
     assert items == {"nbgrader:open-assignment-list": "Assignment List"}
     assert _create_assignment_tab(page).count() == 0
     page.keyboard.press("Escape")
-    page.keyboard.press("ControlOrMeta+Shift+c")
+    jlab.menu(page, "View", "apputils:activate-command-palette")
     page.locator("#modal-command-palette input").fill("nbgrader")
     expect(page.locator('#modal-command-palette li[data-command="nbgrader:open-assignment-list"]')
            ).to_be_visible()
