@@ -199,3 +199,24 @@ def instructor_lab(classroom):
     with running_lab(classroom.course, classroom.instructor_home,
                      env=classroom.env()) as lab:
         yield lab
+
+
+@pytest.fixture(scope="session")
+def fetched_assignment(classroom, student_lab, chromium, screens_dir):
+    """The student fetches the released assignment in the Assignment List (once per
+    session); returns the path of its notebook in the student's folder."""
+    import jlab
+    from classroom import ASSIGNMENT
+    from playwright.sync_api import expect
+
+    with watched_page_of(chromium) as page:
+        jlab.open_lab(page, student_lab)
+        jlab.open_assignment_list(page)
+        expect(jlab.assignment_rows(page, "released").filter(has_text=ASSIGNMENT)
+               ).to_have_count(1, timeout=jlab.LOAD)
+        page.screenshot(path=screens_dir("tour") / "student-assignment-list-released.png")
+        jlab.fetch_assignment(page, ASSIGNMENT)
+        assert page.log.problems() == []
+    path = classroom.student_work / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.is_file(), "fetching puts the notebook in the student's folder"
+    return path

@@ -113,24 +113,18 @@ def command_palette_commands(page: Page) -> set[str]:
 
 # ------------------------------------------------------------------ nbgrader's Assignment List
 
-def open_assignment_list(page: Page) -> Locator:
+def open_assignment_list(page: Page) -> None:
     """Nbgrader > Assignment List; wait for its three lists to load."""
     menu(page, "Nbgrader", "nbgrader:open-assignment-list")
-    panel = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
-    expect(panel).to_contain_text("Assignments", timeout=LOAD)
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    expect(tab).to_contain_text("Assignments", timeout=LOAD)
     for name in ("released", "fetched", "submitted"):
         expect(page.locator(f"#{name}_assignments_list_loading")).to_be_hidden(timeout=LOAD)
-    return page.locator("#assignment-list, .assignment-list").first
 
 
 def assignment_rows(page: Page, kind: str) -> Locator:
     """Rows of the ``released``, ``fetched`` or ``submitted`` list."""
     return page.locator(f"#{kind}_assignments_list > .list_item")
-
-
-def refresh_assignments(page: Page) -> None:
-    page.locator("#refresh_assignments_list").click()
-    expect(page.locator("#released_assignments_list_loading")).to_be_hidden(timeout=LOAD)
 
 
 def fetch_assignment(page: Page, assignment: str) -> None:

@@ -48,15 +48,13 @@ def tour(screens_dir):
 
 
 @pytest.fixture(scope="module")
-def submitted(classroom, student_lab, chromium, tour):
+def submitted(fetched_assignment, student_lab, chromium):
     """The student hands in every answer right except the affine layer's dW (a misplaced
     transpose), plus a written answer, through the Assignment List."""
-    notebook = classroom.student_work / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = fetched_assignment
     with watched_page_of(chromium) as page:
         jlab.open_lab(page, student_lab)
         jlab.open_assignment_list(page)
-        if not notebook.exists():
-            jlab.fetch_assignment(page, ASSIGNMENT)
         source = nbformat.read(ROOT / "source" / ASSIGNMENT / notebook.name, as_version=4)
         answers = {**demo.answers(source), "affine_layer": WRONG_AFFINE, WRITTEN: ANSWER}
         nbformat.write(demo.fill(nbformat.read(notebook, as_version=4), answers), notebook)

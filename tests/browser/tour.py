@@ -22,11 +22,12 @@ WIDTH = 900
 # README picture -> (screenshot, crop box (left, top, right, bottom) or None)
 PICTURES = {
     "chapter-control.png": ("student-chapter-04_output_units.png", None),
-    "check-message.png": ("student-affine-wrong.png", (290, 60, 1240, 870)),
+    "check-message.png": ("student-affine-wrong-check.png", None),
     "validate.png": ("student-validate.png", (130, 190, 1150, 710)),
     "assignment-list.png": ("student-submitted.png", (290, 60, 1240, 360)),
-    "formgrader-manual-grade.png": ("instructor-formgrader-manual-grade.png", None),
-    "feedback.png": ("student-feedback.png", None),
+    "formgrader-manual-grade.png": ("instructor-formgrader-manual-grade.png",
+                                    (290, 60, 1240, 870)),
+    "feedback.png": ("student-feedback-verdict.png", (290, 90, 1240, 870)),
 }
 
 
