@@ -104,13 +104,6 @@ def save(page: Page) -> None:
     expect(page.locator(".jp-mod-current.jp-mod-dirty")).to_have_count(0, timeout=LOAD)
 
 
-def command_palette_commands(page: Page) -> set[str]:
-    """The commands the command palette offers that belong to nbgrader."""
-    return set(page.evaluate(
-        """() => [...document.querySelectorAll('#modal-command-palette li[data-command]')]
-                  .map(e => e.dataset.command).filter(c => c.startsWith('nbgrader:'))"""))
-
-
 # ------------------------------------------------------------------ nbgrader's Assignment List
 
 def open_assignment_list(page: Page) -> None:
