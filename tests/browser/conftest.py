@@ -159,19 +159,6 @@ def screens_dir():
 # ----------------------------------------------------------------------------- JupyterLab
 
 
-@pytest.fixture
-def start_lab(tmp_path):
-    """Call ``start_lab(root_dir, home=None, env=None, args=None)`` to run a JupyterLab
-    (see :func:`lab.running_lab`); every server started is stopped at the end of the test."""
-    from lab import running_lab
-
-    with contextlib.ExitStack() as stack:
-        def start(root_dir: Path, home: Path | None = None, **kwargs):
-            return stack.enter_context(running_lab(root_dir, home or tmp_path / "home",
-                                                   **kwargs))
-        yield start
-
-
 @pytest.fixture(scope="session")
 def classroom(tmp_path_factory):
     """A course copy, a student's folder and nbgrader's exchange, with ``a3_backprop``
