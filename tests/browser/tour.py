@@ -24,7 +24,7 @@ PICTURES = {
     "chapter-control.png": ("student-chapter-04_output_units.png", None),
     "check-message.png": ("student-affine-wrong-check.png", None),
     "validate.png": ("student-validate.png", (130, 190, 1150, 710)),
-    "assignment-list.png": ("student-submitted.png", (290, 60, 1240, 360)),
+    "assignment-list.png": ("student-feedback-fetched.png", (290, 60, 1240, 390)),
     "formgrader-manual-grade.png": ("instructor-formgrader-manual-grade.png",
                                     (290, 60, 1240, 870)),
     "feedback.png": ("student-feedback-verdict.png", (290, 90, 1240, 870)),
