@@ -8,6 +8,7 @@ any host other than the local server, console errors and uncaught page errors.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -73,15 +74,8 @@ def _is_local(url: str) -> bool:
     return parsed.hostname in LOCAL_HOSTS
 
 
-@pytest.fixture
-def watched_page(chromium):
-    """A fresh page (1280x900) whose ``log`` attribute is a :class:`PageLog`.
-
-    Requests to any host but loopback are aborted and recorded, so a page that needs
-    the network fails its test instead of loading slowly.
-    """
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def watch(page) -> PageLog:
+    """Abort and record requests to other hosts; record console and page errors."""
     log = PageLog()
 
     def route(r):
@@ -95,8 +89,38 @@ def watched_page(chromium):
     page.on("console", lambda m: m.type == "error" and log.console_errors.append(m.text))
     page.on("pageerror", lambda e: log.page_errors.append(str(e)))
     page.log = log
-    yield page
-    context.close()
+    return log
+
+
+@contextlib.contextmanager
+def watched_page_of(chromium, width: int = 1280, height: int = 900):
+    """A watched page (see :func:`watch`) in a context of its own, closed on exit."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        watch(page)
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def new_page(chromium):
+    """Call it to get a fresh watched page (own context, 1280x900); all closed at the end."""
+    with contextlib.ExitStack() as stack:
+        def make(width: int = 1280, height: int = 900):
+            return stack.enter_context(watched_page_of(chromium, width, height))
+        yield make
+
+
+@pytest.fixture
+def watched_page(new_page):
+    """A fresh page (1280x900) whose ``log`` attribute is a :class:`PageLog`.
+
+    Requests to any host but loopback are aborted and recorded, so a page that needs
+    the network fails its test instead of loading slowly.
+    """
+    return new_page()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -130,3 +154,56 @@ def screens_dir():
         path.mkdir(parents=True, exist_ok=True)
         return path
     return folder
+
+
+# ----------------------------------------------------------------------------- JupyterLab
+
+
+@pytest.fixture(scope="session")
+def classroom(tmp_path_factory):
+    """A course copy, a student's folder and nbgrader's exchange, with ``a3_backprop``
+    released (see :mod:`classroom`)."""
+    from classroom import make_classroom
+
+    return make_classroom(tmp_path_factory.mktemp("class"))
+
+
+@pytest.fixture(scope="session")
+def student_lab(classroom):
+    """The student's JupyterLab (student configuration of ``docs/student-config/``)."""
+    from lab import running_lab
+
+    with running_lab(classroom.student_work, classroom.student_home,
+                     env=classroom.env()) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def instructor_lab(classroom):
+    """The instructor's JupyterLab on the course copy, with every nbgrader tool."""
+    from lab import running_lab
+
+    with running_lab(classroom.course, classroom.instructor_home,
+                     env=classroom.env()) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def fetched_assignment(classroom, student_lab, chromium, screens_dir):
+    """The student fetches the released assignment in the Assignment List (once per
+    session); returns the path of its notebook in the student's folder."""
+    import jlab
+    from classroom import ASSIGNMENT
+    from playwright.sync_api import expect
+
+    with watched_page_of(chromium) as page:
+        jlab.open_lab(page, student_lab)
+        jlab.open_assignment_list(page)
+        expect(jlab.assignment_rows(page, "released").filter(has_text=ASSIGNMENT)
+               ).to_have_count(1, timeout=jlab.LOAD)
+        page.screenshot(path=screens_dir("tour") / "student-assignment-list-released.png")
+        jlab.fetch_assignment(page, ASSIGNMENT)
+        assert page.log.problems() == []
+    path = classroom.student_work / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.is_file(), "fetching puts the notebook in the student's folder"
+    return path

@@ -44,11 +44,17 @@ class Lab:
         sep = "&" if "?" in path else "?"
         return f"{self.base}{path}{sep}token={self.token}"
 
-    def api(self, path: str) -> dict | list:
-        req = urllib.request.Request(f"{self.base}api/{path}",
+    def api(self, path: str, method: str = "GET") -> dict | list | None:
+        req = urllib.request.Request(f"{self.base}api/{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel of the server (a test's notebooks, once it has looked)."""
+        for kernel in self.api("kernels"):
+            self.api(f"kernels/{kernel['id']}", method="DELETE")
 
 
 def lab_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -71,6 +77,12 @@ def running_lab(root_dir: Path, home: Path, *, env: dict[str, str] | None = None
                 args: list[str] | None = None, timeout: float = 120.0):
     """Run ``jupyter lab`` on ``root_dir`` until the block ends; yield a :class:`Lab`."""
     home.mkdir(parents=True, exist_ok=True)
+    # No "would you like news?" toast over the page (the news would need the internet).
+    notification = (home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
+                    / "notification.jupyterlab-settings")
+    if not notification.exists():
+        notification.parent.mkdir(parents=True, exist_ok=True)
+        notification.write_text('{"fetchNews": "false", "checkForUpdates": false}\n')
     port, token = _free_port(), secrets.token_hex(16)
     log = home / "jupyterlab.log"
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
