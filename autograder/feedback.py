@@ -9,11 +9,13 @@ and writes ``grading_report.txt`` beside it with the grader's per-student messag
 nbgrader's own feedback prints the autograded notebook, hidden tests and their
 tracebacks included (jupyter/nbgrader#917). Here every test cell shows its visible part
 and the judge's verdict (``PASSED`` / ``FAILED: <message>``) instead of its outputs, and
-any other output that quotes a line of hidden test code is withheld.
+any other output that quotes a line of hidden test code is withheld. Math is turned into
+MathML (:mod:`autograder.feedback_math`), so the page needs no network and no script.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from autograder.config import (
     normalize_db_url,
 )
 from autograder.feedback_filter import strip_hidden_tests
+from autograder.feedback_math import MathToMathML, strip_mathjax
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -72,7 +75,7 @@ def generate_feedback(assignment: str, *, root: Path | str | None = None,
         raise GradingError(f"unknown assignment '{assignment}': no {source_dir}")
     cfg2 = Config()
     cfg2.merge(cfg)
-    cfg2.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests,
+    cfg2.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, MathToMathML,
                                            CSSHTMLHeaderPreprocessor]
     cfg2.HideHiddenTests.source_directory = source_dir
     autograded = Path(coursedir.format_path(coursedir.autograded_directory, student or "*",
@@ -81,6 +84,9 @@ def generate_feedback(assignment: str, *, root: Path | str | None = None,
         converter = GenerateFeedback(coursedir=CourseDirectory(config=cfg2), config=cfg2)
         converter.force = True
         converter.start()
+        pages = coursedir.format_path(coursedir.feedback_directory, student or "*", assignment)
+        for page in map(Path, glob.glob(str(Path(pages) / "*.html"))):
+            page.write_text(strip_mathjax(page.read_text(encoding="utf-8")), encoding="utf-8")
     reports = []
     state_dir = root / STATE_DIR / "state" / assignment
     for state_file in sorted(state_dir.glob(f"{student or '*'}.json")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import nbformat
 import pytest
 from fixtures.grader import gradertools as gt
 
@@ -20,9 +21,11 @@ LEAK = "print(In)\nprint(open(__file__).read() if '__file__' in dir() else '')\n
 def course(tmp_path_factory):
     course = gt.new_course(gt.shared_template(tmp_path_factory),
                            tmp_path_factory.mktemp("feedback") / "course")
-    gt.submit(course, "ann", gt.student_notebook(course, {"relu_solution": WRONG_RELU}))
+    ann = gt.student_notebook(course, {"relu_solution": WRONG_RELU})
+    ann.cells.append(nbformat.v4.new_markdown_cell("My slope: $\\frac{\\partial L}{\\partial z}$."))
+    gt.submit(course, "ann", ann)
     leaky = gt.student_notebook(course)
-    leaky.cells.append(__import__("nbformat").v4.new_code_cell(LEAK))
+    leaky.cells.append(nbformat.v4.new_code_cell(LEAK))
     gt.submit(course, "lee", leaky)
     gt.submit(course, "bad", raw=b"not json")
     results = grade("ps1", root=course, workers=2, progress=False)
@@ -60,3 +63,21 @@ def test_grading_report_for_every_student(course):
     assert "not valid JSON" in report and "score: 0 / 6" in report
     report = (course / "feedback" / "ann" / "ps1" / "grading_report.txt").read_text()
     assert "score: 3 / 6" in report and "tests passed: 2 of 3" in report
+
+
+def test_feedback_math_is_mathml_and_the_page_loads_no_script_from_the_network(course):
+    page = (course / "feedback" / "ann" / "ps1" / "ps1.html").read_text()
+    assert "<script" not in page.lower() and "MathJax" not in page  # nothing to fetch or run
+    assert "<math" in page  # the assignment's formulas, drawn natively by the browser
+    assert not re.search(r"\$[^$\s][^$]*\$", html(course, "ann").replace("$$", ""))
+
+
+def test_tex_becomes_mathml_outside_code_and_prices_stay_text():
+    from autograder.feedback_math import strip_mathjax, tex_to_mathml
+
+    out = tex_to_mathml("Show $\\frac{\\partial L}{\\partial W}$ for $5 or `$HOME`;\n$$x^2$$")
+    assert out.count("<math") == 2 and "<mfrac>" in out and "<msup>" in out
+    assert 'display="block"' in out and "`$HOME`" in out and "for $5 or" in out
+    page = "<head><!-- Load mathjax -->\n<script src='x'></script>\n" \
+           "<!-- End of mathjax configuration --><style></style></head>"
+    assert strip_mathjax(page) == "<head><style></style></head>"

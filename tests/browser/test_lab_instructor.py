@@ -160,7 +160,7 @@ def feedback_released(graded, classroom):
 @pytest.fixture(scope="module")
 def feedback_seen(feedback_released, student_lab, chromium, tour):
     """The student fetches the feedback in the Assignment List and opens it in JupyterLab;
-    returns the text they read and what the page asked of the network."""
+    returns the text they read, what the page asked of the network and its formulas."""
     with watched_page_of(chromium) as page:
         jlab.open_lab(page, student_lab)
         jlab.open_assignment_list(page)
@@ -181,11 +181,11 @@ def feedback_seen(feedback_released, student_lab, chromium, tour):
         for what, text in (("verdict", "FAILED"), ("comment", COMMENT)):
             body.get_by_text(text).first.evaluate("e => e.scrollIntoView({block: 'center'})")
             page.screenshot(path=tour / f"student-feedback-{what}.png")
-        return body.inner_text(), page.log
+        return body.inner_text(), page.log, body.locator("math").count()
 
 
 def test_feedback_shows_verdicts_and_comment_but_no_hidden_tests(feedback_seen):
-    text, log = feedback_seen
+    text, log, _ = feedback_seen
     assert "hidden=True" not in text and "HIDDEN TESTS" not in text
     auto, _ = _points(ASSIGNMENT)
     verdicts = re.findall(r"\b(PASSED|FAILED)\b", text)
@@ -195,11 +195,11 @@ def test_feedback_shows_verdicts_and_comment_but_no_hidden_tests(feedback_seen):
     assert _problems_but_known(log) == []
 
 
-@pytest.mark.xfail(strict=True, reason="nbgrader's feedback HTML (nbconvert's classic "
-                   "template) loads MathJax from a CDN; offline its math stays TeX")
-def test_feedback_needs_no_internet(feedback_seen):
-    _, log = feedback_seen
+def test_feedback_needs_no_internet_and_shows_its_math(feedback_seen):
+    text, log, formulas = feedback_seen
     assert log.foreign_requests == []
+    assert formulas > 0, "the assignment's formulas are drawn as MathML"
+    assert not re.search(r"\$\\[a-z]", text), "no raw TeX left in the page"
 
 
 def test_export_shows_autograded_plus_manual_score(feedback_released, classroom):
