@@ -1,0 +1,421 @@
+"""Similarity report: which submissions share code with a classmate or with the course.
+
+``python -m autograder similarity <assignment>`` compares the solution code of every
+submission in ``submitted/<student>/<assignment>/`` with every other one, and each with
+the course package's source (``course/*.py``) and the instructor's solution
+(``source/<assignment>/``). The comparison is copydetect's, which fingerprints code
+like MOSS (winnowing, Schleimer, Wilkerson and Aiken, SIGMOD 2003) after Pygments has
+replaced every name by a placeholder and dropped comments and whitespace: renamed
+variables, reordered functions, new comments and blank lines leave the fingerprints as
+they were. Code the release gives every student (signatures, docstrings, the stub) is
+boilerplate and never counts.
+
+It writes ``similarity/<assignment>/report.html`` (pairs ranked, the matching regions
+side by side and highlighted; one self-contained file) and ``pairs.csv``. It flags pairs
+whose score reaches ``c.Similarity.threshold`` of ``nbgrader_config.py``; it reads
+notebooks as JSON, never runs their code and never touches the gradebook: a flag is for
+the instructor to look at, not a grade.
+
+The solution code of a submission is the source of its nbgrader solution code cells
+(:func:`nbgrader.utils.is_solution`, or a ``grade_id`` that is a solution cell in
+``source/``), plus code cells the student added (no nbgrader metadata, not in the release).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import importlib.util
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from copydetect import CodeFingerprint, compare_files
+from copydetect.utils import highlight_overlap
+from nbgrader.utils import is_solution
+
+# copydetect's noise threshold k and guarantee threshold t count characters of the
+# filtered code (names replaced by one letter, no spaces): k = 25 is its default; every
+# k-gram is kept (t = k, winnowing window 1) since a class's solutions are short.
+DEFAULTS = {"threshold": 0.5, "noise": 25, "guarantee": 25}
+SOLUTION = "solution"  # kind of the instructor's solution document
+COURSE = "course"  # kind of a course package module
+SUBMISSION = "submission"
+
+
+@dataclass(frozen=True)
+class Document:
+    """Code to compare: a student's solution code, a course module or the instructor's."""
+
+    name: str
+    kind: str  # submission | course | solution
+    code: str
+    parts: tuple[tuple[str, int], ...] = ()  # (file name, offset in code) of a joined source
+
+
+@dataclass
+class Pair:
+    """Two documents and how much of each is found in the other."""
+
+    a: Document
+    b: Document
+    share_a: float  # fraction of a's code (tokens) found in b
+    share_b: float
+    tokens: int  # matched tokens of a
+    slices_a: np.ndarray = field(repr=False)
+    slices_b: np.ndarray = field(repr=False)
+
+    @property
+    def score(self) -> float:
+        """The ranking score: for two submissions the larger share (a short answer copied
+        into a long one still shows), against the course or the solution the share of the
+        submission."""
+        if self.b.kind == SUBMISSION:
+            return max(self.share_a, self.share_b)
+        return self.share_a
+
+
+@dataclass
+class Report:
+    assignment: str
+    pairs: list[Pair]  # every pair sharing code, best first
+    threshold: float
+    submissions: int
+    references: list[str]
+    problems: dict[str, str]  # student -> why their notebook was not read
+    seconds: float
+    html: Path | None = None
+    csv: Path | None = None
+
+    @property
+    def flagged(self) -> list[Pair]:
+        return [p for p in self.pairs if p.score >= self.threshold]
+
+
+# ------------------------------------------------------------------ reading code
+
+
+def _cell_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solution_code(nb, solution_ids=(), release_sources=frozenset()) -> str:
+    """Return the code a student wrote in a notebook: its solution code cells, joined.
+
+    A cell counts when nbgrader marks it a solution (``is_solution``) or its ``grade_id``
+    is in ``solution_ids``; a code cell without nbgrader metadata counts unless its source
+    is one of ``release_sources`` (a cell the student added or retyped).
+    """
+    parts = []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if is_solution(cell) or (_cell_id(cell) in solution_ids):
+            parts.append(cell.source)
+        elif not meta and cell.source.strip() and cell.source not in release_sources:
+            parts.append(cell.source)
+    return "\n\n\n".join(p.rstrip() for p in parts) + "\n" if parts else ""
+
+
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
+
+
+def instructor(root: Path, assignment: str) -> tuple[str, set[str]]:
+    """Return the instructor's solution code and the grade_ids of its solution cells."""
+    folder = root / "source" / assignment
+    nbs = [_read(p) for p in _notebooks(folder)]
+    if not nbs:
+        raise FileNotFoundError(f"no notebook in {folder}")
+    ids = {_cell_id(c) for nb in nbs for c in nb.cells if is_solution(c)} - {None}
+    return "".join(solution_code(nb) for nb in nbs), ids
+
+
+def release(root: Path, assignment: str) -> tuple[str, frozenset[str]]:
+    """Return the release's solution code (the boilerplate) and the sources of all its cells."""
+    folder = root / "release" / assignment
+    nbs = [_read(p) for p in _notebooks(folder)]
+    if not nbs:
+        raise FileNotFoundError(f"no notebook in {folder}: run nbgrader generate_assignment "
+                                f"{assignment} first")
+    sources = frozenset(c.source for nb in nbs for c in nb.cells)
+    return "".join(solution_code(nb) for nb in nbs), sources
+
+
+def submissions(root: Path, assignment: str, solution_ids=(), release_sources=frozenset()
+                ) -> tuple[dict[str, str], dict[str, str]]:
+    """Return ({student: solution code}, {student: why it could not be read})."""
+    codes, problems = {}, {}
+    base = root / "submitted"
+    for folder in sorted(base.glob(f"*/{assignment}")) if base.is_dir() else []:
+        student = folder.parent.name
+        paths = _notebooks(folder)
+        if not paths:
+            problems[student] = "no notebook"
+            continue
+        try:
+            codes[student] = "".join(solution_code(_read(p), solution_ids, release_sources)
+                                     for p in paths)
+        except Exception as e:  # invalid JSON, not a notebook: say so, go on
+            problems[student] = f"unreadable notebook: {type(e).__name__}: {e}"
+    return codes, problems
+
+
+def course_package() -> Document:
+    """The source of the installed ``course`` package (read, not imported) as one document.
+
+    One document, not one per module: code pasted from several modules adds up.
+    """
+    spec = importlib.util.find_spec("course")
+    code, parts = "", []
+    for folder in spec.submodule_search_locations or []:
+        for path in sorted(Path(folder).glob("*.py")):
+            parts.append((f"course/{path.name}", len(code)))
+            code += path.read_text() + "\n\n"
+    return Document("course package", COURSE, code, tuple(parts))
+
+
+# ------------------------------------------------------------------ comparing
+
+
+def _fingerprint(doc: Document, noise: int, guarantee: int, boilerplate) -> CodeFingerprint:
+    return CodeFingerprint(doc.name, noise, guarantee - noise + 1, boilerplate,
+                           language="python", fp=io.StringIO(doc.code))
+
+
+def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS["noise"],
+            guarantee: int = DEFAULTS["guarantee"]) -> list[Pair]:
+    """Compare every submission with every other and with every reference document.
+
+    Returns the pairs that share at least one fingerprint, best score first. Pairs of two
+    reference documents are not compared. An inverted index of fingerprints finds the
+    candidate pairs, so pairs with nothing in common cost nothing.
+    """
+    common = np.array([])
+    if boilerplate.strip():
+        common = np.unique(np.array(list(_fingerprint(
+            Document("boilerplate", "", boilerplate), noise, noise, None).hashes)))
+    prints = [_fingerprint(d, noise, guarantee, common) for d in docs]
+    index: dict[int, list[int]] = {}
+    for i, fp in enumerate(prints):
+        for h in fp.hashes:
+            index.setdefault(h, []).append(i)
+    candidates = set()
+    for holders in index.values():
+        for x, i in enumerate(holders):
+            for j in holders[x + 1:]:
+                if docs[i].kind == SUBMISSION or docs[j].kind == SUBMISSION:
+                    candidates.add((i, j))
+    pairs = []
+    for i, j in candidates:
+        if docs[i].kind != SUBMISSION:  # the submission comes first
+            i, j = j, i
+        tokens, (share_i, share_j), (slices_i, slices_j) = compare_files(prints[i], prints[j])
+        if tokens:
+            pairs.append(Pair(docs[i], docs[j], float(share_i), float(share_j), int(tokens),
+                              slices_i, slices_j))
+    pairs.sort(key=lambda p: (-p.score, -p.tokens, p.a.name, p.b.name))
+    return pairs
+
+
+# ------------------------------------------------------------------ configuration, run
+
+
+def settings(root: Path) -> dict[str, float]:
+    """The ``Similarity`` section of the course's nbgrader_config.py over the defaults."""
+    from autograder.grade import load_config
+
+    section = load_config(root).get("Similarity", {})
+    return {k: type(v)(section[k]) if k in section else v for k, v in DEFAULTS.items()}
+
+
+def run(assignment: str, root: Path | str | None = None, threshold: float | None = None,
+        out: Path | str | None = None) -> Report:
+    """Compare the class's submissions of an assignment and write the report and the CSV."""
+    from autograder.grade import find_course_root
+
+    root = Path(root).resolve() if root else find_course_root()
+    conf = settings(root)
+    if threshold is not None:
+        conf["threshold"] = threshold
+    t0 = time.perf_counter()
+    boilerplate, release_sources = release(root, assignment)
+    reference, ids = instructor(root, assignment)
+    codes, problems = submissions(root, assignment, ids, release_sources)
+    refs = [Document("instructor's solution", SOLUTION, reference), course_package()]
+    docs = [Document(s, SUBMISSION, c) for s, c in codes.items()] + refs
+    pairs = compare(docs, boilerplate, int(conf["noise"]), int(conf["guarantee"]))
+    report = Report(assignment, pairs, conf["threshold"], len(codes), [r.name for r in refs],
+                    problems, time.perf_counter() - t0)
+    folder = Path(out) if out else root / "similarity" / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    report.csv = write_csv(report, folder / "pairs.csv")
+    report.html = write_html(report, folder / "report.html")
+    return report
+
+
+# ------------------------------------------------------------------ output
+
+
+def write_csv(report: Report, path: Path) -> Path:
+    """One row per pair sharing code, best first."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["rank", "a", "b", "b_kind", "score", "share_a", "share_b",
+                    "matched_tokens", "flagged"])
+        for rank, p in enumerate(report.pairs, 1):
+            w.writerow([rank, p.a.name, p.b.name, p.b.kind, f"{p.score:.3f}",
+                        f"{p.share_a:.3f}", f"{p.share_b:.3f}", p.tokens,
+                        int(p.score >= report.threshold)])
+    return path
+
+
+CSS = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
+       color: #1d2430; background: #f6f7f9; }
+main { max-width: 1400px; margin: 0 auto; padding: 1.5em 2em 4em; }
+h1 { font-size: 1.6em; margin: 0 0 .2em; }
+.lead { color: #4a5566; margin: 0 0 1.2em; }
+.facts { display: flex; flex-wrap: wrap; gap: .6em 2.2em; margin: 0 0 1.4em; padding: .8em 1em;
+         background: #fff; border: 1px solid #dde1e7; border-radius: 6px; }
+.facts b { font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; width: 100%; background: #fff; font-variant-numeric:
+        tabular-nums; border: 1px solid #dde1e7; }
+th, td { padding: .35em .7em; text-align: left; border-bottom: 1px solid #e8ebef; }
+th { background: #eef1f5; font-weight: 600; }
+td.num, th.num { text-align: right; }
+tr.flag td:first-child { border-left: 4px solid #c0392b; }
+tr.below { color: #6b7685; }
+.kind { font-size: .8em; padding: .05em .45em; border-radius: 3px; background: #e4e8ee; }
+.kind.course, .kind.solution { background: #fde7c8; }
+.bar { display: inline-block; height: .7em; background: #c0392b; vertical-align: middle;
+       margin-right: .4em; border-radius: 2px; }
+tr.below .bar { background: #aab4c0; }
+details { margin: 1em 0; background: #fff; border: 1px solid #dde1e7; border-radius: 6px; }
+summary { cursor: pointer; padding: .6em 1em; font-weight: 600; }
+.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 0; border-top: 1px solid #dde1e7; }
+.side { min-width: 0; }
+.side h3 { font-size: .95em; margin: 0; padding: .5em 1em; background: #f2f4f7;
+           border-bottom: 1px solid #dde1e7; }
+.side + .side { border-left: 1px solid #dde1e7; }
+.side h4 { font: 600 .85em ui-monospace, "DejaVu Sans Mono", monospace; margin: 0;
+           padding: .5em 1em 0; color: #8a4b08; }
+pre { margin: 0; padding: .8em 1em; overflow-x: auto; font: 13px/1.4 ui-monospace,
+      "DejaVu Sans Mono", Menlo, monospace; max-height: 36em; }
+.hl { background: #ffd9a8; border-radius: 2px; }
+.note { color: #4a5566; font-size: .92em; }
+"""
+
+
+def _row(rank: int, p: Pair, threshold: float) -> str:
+    cls = "flag" if p.score >= threshold else "below"
+    link = f'<a href="#pair-{rank}">{rank}</a>'
+    return (f'<tr class="{cls}"><td class="num">{link}</td><td>{html.escape(p.a.name)}</td>'
+            f'<td>{html.escape(p.b.name)} <span class="kind {p.b.kind}">{p.b.kind}</span></td>'
+            f'<td class="num"><span class="bar" style="width:{p.score * 5:.2f}em"></span>'
+            f"{p.score:.0%}</td><td class=\"num\">{p.share_a:.0%}</td>"
+            f'<td class="num">{p.share_b:.0%}</td><td class="num">{p.tokens}</td></tr>')
+
+
+def _highlight(code: str, slices, context: int) -> str:
+    out, _ = highlight_overlap(code, slices, '<span class="hl">', "</span>",
+                               truncate=context, escape_html=True)
+    return f"<pre><code>{out}</code></pre>"
+
+
+def _side(doc: Document, slices, share: float) -> str:
+    head = (f'<h3>{html.escape(doc.name)} <span class="kind {doc.kind}">{doc.kind}</span> · '
+            f"{share:.0%} of it matched</h3>")
+    if not doc.parts:
+        return f'<div class="side">{head}{_highlight(doc.code, slices, -1)}</div>'
+    # a joined package: each file with a match, only its matching regions and some context
+    body = []
+    ends = [start for _, start in doc.parts[1:]] + [len(doc.code)]
+    for (name, start), end in zip(doc.parts, ends):
+        keep = (slices[1] > start) & (slices[0] < end)
+        if keep.any():
+            part = np.clip(slices[:, keep], start, end) - start
+            body.append(f'<h4>{html.escape(name)}</h4>'
+                        f"{_highlight(doc.code[start:end], part, 4)}")
+    return f'<div class="side">{head}{"".join(body)}</div>'
+
+
+def write_html(report: Report, path: Path, shown: int = 10) -> Path:
+    """The ranked pairs, then each flagged pair (at least the first ``shown``) side by side."""
+    flagged = report.flagged
+    detail = report.pairs[: max(len(flagged), shown)]
+    rows = "\n".join(_row(i, p, report.threshold) for i, p in enumerate(detail, 1))
+    sections = []
+    for i, p in enumerate(detail, 1):
+        sections.append(
+            f'<details id="pair-{i}"{" open" if i <= 3 else ""}><summary>{i}. '
+            f"{html.escape(p.a.name)} and {html.escape(p.b.name)}: {p.score:.0%}"
+            f"</summary><div class=\"sides\">{_side(p.a, p.slices_a, p.share_a)}"
+            f"{_side(p.b, p.slices_b, p.share_b)}</div></details>")
+    problems = "".join(f"<li>{html.escape(s)}: {html.escape(why)}</li>"
+                       for s, why in sorted(report.problems.items()))
+    rest = len(report.pairs) - len(detail)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Similarity: {html.escape(report.assignment)}</title><style>{CSS}</style></head>
+<body><main>
+<h1>Similarity of {html.escape(report.assignment)}</h1>
+<p class="lead">Solution code compared pairwise and with the course package and the
+instructor's solution. Names, comments, blank lines and the order of functions do not
+change a score; code the release hands out does not count. A flag asks for a look; it
+changes no grade.</p>
+<div class="facts"><span>submissions <b>{report.submissions}</b></span>
+<span>references <b>{len(report.references)}</b></span>
+<span>pairs sharing code <b>{len(report.pairs)}</b></span>
+<span>flagged (score &ge; {report.threshold:.0%}) <b>{len(flagged)}</b></span>
+<span>time <b>{report.seconds:.1f} s</b></span></div>
+{f'<p class="note">Not read: <ul>{problems}</ul></p>' if problems else ""}
+<table><thead><tr><th class="num">#</th><th>submission</th><th>compared with</th>
+<th class="num">score</th><th class="num">share of first</th>
+<th class="num">share of second</th><th class="num">matched tokens</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+<p class="note">Score: the share of the submission's code found in the other document
+(for two submissions, the larger of the two shares).
+{f"{rest} more pairs share less code; all are in pairs.csv." if rest > 0 else ""}</p>
+{"".join(sections)}
+</main></body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m autograder similarity",
+                                 description="Flag submissions that share code with a "
+                                 "classmate, the course package or the instructor's solution.")
+    ap.add_argument("assignment")
+    ap.add_argument("--root", help="course directory (default: the one with nbgrader_config.py)")
+    ap.add_argument("--threshold", type=float, help="flag pairs scoring at least this "
+                    "(0 to 1; default: c.Similarity.threshold)")
+    args = ap.parse_args(argv)
+    try:
+        report = run(args.assignment, args.root, args.threshold)
+    except FileNotFoundError as e:
+        print(f"autograder similarity: error: {e}")
+        return 2
+    print(f"{report.submissions} submissions, {len(report.pairs)} pairs sharing code, "
+          f"{len(report.flagged)} flagged (score >= {report.threshold:.2f}) "
+          f"in {report.seconds:.1f} s")
+    for p in report.flagged[:20]:
+        print(f"  {p.score:6.0%}  {p.a.name}  ~  {p.b.name}")
+    for student, why in sorted(report.problems.items()):
+        print(f"  not read: {student}: {why}")
+    print(f"report: {report.html}\ntable:  {report.csv}")
+    return 0
