@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP) provision
 	$(BIN)/python -m pytest
 
-## system packages of the grader's tests (bubblewrap, PostgreSQL); a no-op once present
+## system packages of the tests (bubblewrap, PostgreSQL, Chromium); a no-op once present
 provision:
 	sh ci/provision.sh
 

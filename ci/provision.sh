@@ -4,6 +4,8 @@
 #   bubblewrap  - the sandbox (bwrap) around student kernels
 #   util-linux  - prlimit (resource limits) and setpriv (unprivileged uid per sandbox)
 #   procps      - pgrep, used by the grader's tests
+#   chromium    - the browser of the browser tests (driven by Playwright for Python;
+#                 Playwright's own browser download is never used)
 #   postgresql  - server binaries for the PostgreSQL gradebook test (initdb, pg_ctl);
 #                 the Debian package also creates the unprivileged `postgres` user.
 set -eu
@@ -14,6 +16,7 @@ command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
     || need="$need util-linux"
 command -v pgrep >/dev/null 2>&1 || need="$need procps"
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$need postgresql"
+command -v chromium >/dev/null 2>&1 || need="$need chromium fonts-dejavu-core"
 
 if [ -n "$need" ]; then
     SUDO=""
@@ -35,4 +38,4 @@ fi
 # non-root grader needs them for bwrap. Check that bwrap works here at all.
 bwrap --ro-bind / / --unshare-net --unshare-pid --proc /proc --dev /dev true \
     || { echo "provision: bwrap is installed but cannot create a sandbox" >&2; exit 1; }
-echo "provision: grader dependencies present (bwrap, prlimit, setpriv, pgrep, postgresql)"
+echo "provision: grader dependencies present (bwrap, prlimit, setpriv, pgrep, postgresql, chromium)"
