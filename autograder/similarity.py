@@ -57,7 +57,7 @@ class Document:
     parts: tuple[tuple[str, int], ...] = ()  # (file name, offset in code) of a joined source
 
 
-@dataclass
+@dataclass(eq=False)
 class Pair:
     """Two documents and how much of each is found in the other."""
 
