@@ -30,6 +30,7 @@ import importlib.util
 import io
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
@@ -37,6 +38,7 @@ import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 from nbgrader.utils import is_solution
+from scipy import sparse
 
 # copydetect's noise threshold k and guarantee threshold t count characters of the
 # filtered code (names replaced by one letter, no spaces): k = 25 is its default; every
@@ -66,8 +68,20 @@ class Pair:
     share_a: float  # fraction of a's code (tokens) found in b
     share_b: float
     tokens: int  # matched tokens of a
-    slices_a: np.ndarray = field(repr=False)
-    slices_b: np.ndarray = field(repr=False)
+    prints: tuple[CodeFingerprint, CodeFingerprint] = field(repr=False)
+
+    @cached_property
+    def _slices(self) -> tuple[np.ndarray, np.ndarray]:
+        return compare_files(*self.prints)[2]
+
+    @property
+    def slices_a(self) -> np.ndarray:
+        """Where the matches lie in a's code: an array of [starts, ends] (characters)."""
+        return self._slices[0]
+
+    @property
+    def slices_b(self) -> np.ndarray:
+        return self._slices[1]
 
     @property
     def score(self) -> float:
@@ -192,37 +206,71 @@ def _fingerprint(doc: Document, noise: int, guarantee: int, boilerplate) -> Code
                            language="python", fp=io.StringIO(doc.code))
 
 
+def _matched_tokens(prints: list[CodeFingerprint], k: int) -> np.ndarray:
+    """Return T with T[a, b] = how many tokens of document a are matched in document b.
+
+    The same number as copydetect's ``compare_files`` (the tokens covered by the k-grams
+    of a whose fingerprint b also has), for all pairs at once: an inverted index maps each
+    fingerprint to the documents holding it, and the union of the k-token windows is summed
+    per document from the sorted start positions.
+    """
+    ids: dict[int, int] = {}
+    rows, cols, starts = [], [], []
+    for d, fp in enumerate(prints):
+        pos, hid = [], []
+        for h, where in fp.hash_idx.items():
+            i = ids.setdefault(h, len(ids))
+            rows.append(i)
+            cols.append(d)
+            pos.extend(where)
+            hid.extend([i] * len(where))
+        order = np.argsort(pos, kind="stable")
+        starts.append((np.asarray(pos, dtype=np.int64)[order],
+                       np.asarray(hid, dtype=np.int64)[order]))
+    n = len(prints)
+    holders = sparse.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)),
+                                shape=(len(ids), n))
+    tokens = np.zeros((n, n), dtype=np.int64)
+    for a, (pos, hid) in enumerate(starts):
+        if not len(pos):
+            continue
+        # (other document, start position) of every window of a that the other one shares
+        shared = holders[hid].tocoo()
+        other, at = shared.col, pos[shared.row]
+        keep = other != a
+        other, at = other[keep], at[keep]
+        order = np.lexsort((at, other))
+        other, at = other[order], at[order]
+        if not len(at):
+            continue
+        same = np.r_[False, other[1:] == other[:-1]]
+        step = np.where(same, np.minimum(np.diff(at, prepend=0), k), k)
+        tokens[a] = np.bincount(other, weights=step, minlength=n).astype(np.int64)
+    return tokens
+
+
 def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS["noise"],
             guarantee: int = DEFAULTS["guarantee"]) -> list[Pair]:
     """Compare every submission with every other and with every reference document.
 
-    Returns the pairs that share at least one fingerprint, best score first. Pairs of two
-    reference documents are not compared. An inverted index of fingerprints finds the
-    candidate pairs, so pairs with nothing in common cost nothing.
+    Returns the pairs that share code, best score first; pairs of two reference documents
+    are not compared. Shares are copydetect's: matched tokens over the tokens a document's
+    fingerprints cover, boilerplate excluded.
     """
     common = np.array([])
     if boilerplate.strip():
         common = np.unique(np.array(list(_fingerprint(
             Document("boilerplate", "", boilerplate), noise, noise, None).hashes)))
     prints = [_fingerprint(d, noise, guarantee, common) for d in docs]
-    index: dict[int, list[int]] = {}
-    for i, fp in enumerate(prints):
-        for h in fp.hashes:
-            index.setdefault(h, []).append(i)
-    candidates = set()
-    for holders in index.values():
-        for x, i in enumerate(holders):
-            for j in holders[x + 1:]:
-                if docs[i].kind == SUBMISSION or docs[j].kind == SUBMISSION:
-                    candidates.add((i, j))
+    tokens = _matched_tokens(prints, noise)
+    cover = np.array([max(fp.token_coverage, 1) for fp in prints])
+    student = np.array([d.kind == SUBMISSION for d in docs])
     pairs = []
-    for i, j in candidates:
-        if docs[i].kind != SUBMISSION:  # the submission comes first
-            i, j = j, i
-        tokens, (share_i, share_j), (slices_i, slices_j) = compare_files(prints[i], prints[j])
-        if tokens:
-            pairs.append(Pair(docs[i], docs[j], float(share_i), float(share_j), int(tokens),
-                              slices_i, slices_j))
+    for i, j in zip(*np.nonzero(tokens)):
+        if not student[i] or (student[j] and j < i):  # each pair once, a submission first
+            continue
+        pairs.append(Pair(docs[i], docs[j], tokens[i, j] / cover[i], tokens[j, i] / cover[j],
+                          int(tokens[i, j]), (prints[i], prints[j])))
     pairs.sort(key=lambda p: (-p.score, -p.tokens, p.a.name, p.b.name))
     return pairs
 
@@ -349,15 +397,17 @@ def _side(doc: Document, slices, share: float) -> str:
     return f'<div class="side">{head}{"".join(body)}</div>'
 
 
-def write_html(report: Report, path: Path, shown: int = 10) -> Path:
-    """The ranked pairs, then each flagged pair (at least the first ``shown``) side by side."""
+def write_html(report: Report, path: Path, least: int = 10, most: int = 200) -> Path:
+    """The ranked pairs, then each flagged pair side by side: at least the first ``least``
+    pairs, at most ``most`` (the CSV has them all)."""
     flagged = report.flagged
-    detail = report.pairs[: max(len(flagged), shown)]
+    detail = report.pairs[: max(min(len(flagged), most), least)]
     rows = "\n".join(_row(i, p, report.threshold) for i, p in enumerate(detail, 1))
     sections = []
     for i, p in enumerate(detail, 1):
+        is_open = " open" if i == 1 or p.score >= report.threshold else ""
         sections.append(
-            f'<details id="pair-{i}"{" open" if i <= 3 else ""}><summary>{i}. '
+            f'<details id="pair-{i}"{is_open}><summary>{i}. '
             f"{html.escape(p.a.name)} and {html.escape(p.b.name)}: {p.score:.0%}"
             f"</summary><div class=\"sides\">{_side(p.a, p.slices_a, p.share_a)}"
             f"{_side(p.b, p.slices_b, p.share_b)}</div></details>")

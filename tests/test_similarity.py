@@ -273,3 +273,12 @@ def test_hand_written_solutions_are_correct():
         v = rng.normal(size=(2, 3))
         np.testing.assert_allclose(ns["numerical_gradient"](lambda a: float(np.sum(a ** 3)), v),
                                    3 * v ** 2, rtol=1e-6, err_msg=student)
+
+
+def test_matched_tokens_are_copydetects(klass):
+    """The all-pairs counting gives copydetect's own compare_files numbers, pair by pair."""
+    from copydetect import compare_files
+
+    for p in klass["report"].pairs:
+        tokens, (share_a, share_b), _ = compare_files(*p.prints)
+        assert (tokens, share_a, share_b) == pytest.approx((p.tokens, p.share_a, p.share_b))
