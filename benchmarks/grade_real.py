@@ -81,13 +81,14 @@ def _cell_part(client, cell, *rest) -> str:
     return "checks" if is_test_cell(cell) else "student code"
 
 
-def instrument() -> None:
-    """Wrap the grader's kernel start, cell execution, judge and gradebook with timers."""
+def instrument_worker() -> None:
+    """Wrap kernel start and stop, cell execution and the judge with timers.
+
+    A spawned worker imports these modules anyway (autograder.sandbox needs nbclient).
+    """
     import nbclient
-    import nbgrader.api
     from jupyter_client import AsyncKernelManager
 
-    import autograder.grade
     import autograder.judge
     import autograder.sandbox
 
@@ -99,8 +100,20 @@ def instrument() -> None:
     AsyncKernelManager.shutdown_kernel = _timed_async("kernel",
                                                       AsyncKernelManager.shutdown_kernel)
     autograder.judge.judge_notebook = _timed("judge", autograder.judge.judge_notebook)
-    run_task = _timed("worker", autograder.sandbox.run_task)
-    autograder.sandbox.run_task = autograder.grade.run_task = run_task
+    autograder.sandbox.run_task = _timed("worker", autograder.sandbox.run_task)
+
+
+def instrument_main() -> None:
+    """Wrap the grader's gradebook sessions, its run and its pool's start with timers."""
+    import nbgrader.api
+    import nbgrader.converters.autograde
+    import nbgrader.preprocessors.saveautogrades
+
+    import autograder.grade
+    import autograder.sandbox
+
+    instrument_worker()  # the same run_task object here and in the workers (pickled by name)
+    autograder.grade.run_task = autograder.sandbox.run_task
     pool = autograder.grade._LocalPool
     pool._start = _timed("pool start", pool._start)
     autograder.grade.Grader.run = _timed("run", autograder.grade.Grader.run)
@@ -116,16 +129,13 @@ def instrument() -> None:
             finally:
                 _log("gradebook", time.perf_counter() - self._t0)
 
-    import nbgrader.converters.autograde
-    import nbgrader.preprocessors.saveautogrades
-
     for mod in (autograder.grade, nbgrader.converters.autograde,
                 nbgrader.preprocessors.saveautogrades):
         mod.Gradebook = TimedGradebook
 
 
 if os.environ.get(TIMINGS) and __name__ != "__main__":  # a spawned grading worker
-    instrument()
+    instrument_worker()
 
 
 # ------------------------------------------------------------------ the class
@@ -249,15 +259,17 @@ def main() -> None:
             shown["sandbox set-up"] = parts.get("worker", 0.0) / args.n - sum(
                 shown[p] for p in ("kernel", "student code", "checks", "judge"))
             shown["other"] = machine - sum(shown.values())
-            startup = t_ours - parts.get("run", 0.0) + parts.get("pool start", 0.0)
+            before = t_ours - parts.get("run", 0.0)  # interpreter, imports, configuration
+            pool = parts.get("pool start", 0.0)
             print(f"{a}: nbgrader autograde {t_plain:.1f} s ({t_plain / args.n:.2f} s per "
                   f"submission), autograder grade {t_ours:.1f} s; same scores: "
                   f"{'yes' if not differ else 'NO ' + str(differ[:6])}; "
                   f"speedup={t_plain / t_ours:.2f}")
             print(f"  machine seconds per submission {machine:.2f} = " + ", ".join(
                 f"{p} {s:.2f}" for p, s in shown.items()))
-            print(f"  of the wall time, {startup:.1f} s went to start-up (interpreter, "
-                  f"imports, starting {workers} workers)")
+            print(f"  of the wall time, start-up took {before + pool:.1f} s: {before:.1f} s "
+                  f"before grading (interpreter, imports, configuration), {pool:.1f} s "
+                  f"starting {workers} workers")
         print(f"all: nbgrader autograde {sums['plain']:.1f} s, autograder grade "
               f"{sums['ours']:.1f} s")
         print(f"speedup={sums['plain'] / sums['ours']:.2f}")
@@ -267,7 +279,7 @@ def main() -> None:
 
 def grade_instrumented(argv: list[str]) -> int:
     """``python -m autograder grade`` with the timers on (this script's child process)."""
-    instrument()
+    instrument_main()
     from autograder.__main__ import main as autograder_main
 
     return autograder_main(["grade", *argv])
