@@ -25,9 +25,10 @@ test: $(STAMP) provision
 provision:
 	sh ci/provision.sh
 
-## make course: render the chapters, build the releases, grade the demo class
+## make course: build the releases, grade the demo class, build the website build/site/
 course: $(STAMP)
 	$(BIN)/python -m autograder.build
+	$(BIN)/python docs/site/build_site.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

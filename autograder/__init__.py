@@ -1,10 +1,14 @@
-"""Grading for the course, on top of nbgrader.
+"""Grading for the course, on top of nbgrader (docs/architecture.md lists every module).
 
-- ``checks``: the trusted checks the assignments' test cells call (cases, run, judge);
+- ``checks``: the trusted checks the assignments' test cells call (cases, run, judge),
+  one module per assignment; ``bugs``: each assignment's known mistakes;
 - ``judge``: recomputes every test cell's verdict outside the student's kernel;
-- ``grade``, ``sandbox``: ``python -m autograder grade <assignment>``, a whole class in
-  parallel bubblewrap sandboxes, results in nbgrader's gradebook;
+- ``grade``: ``python -m autograder grade <assignment>``, a whole class graded in
+  parallel, results in nbgrader's gradebook; its parts are ``config``, ``inputs``,
+  ``staging``, ``preprocessors``, ``workers`` and ``task`` (one notebook run and judged);
+- ``sandbox`` (confinement and limits) and ``kernel`` (running a notebook in it);
 - ``feedback``: feedback that shows verdicts and never the hidden tests;
 - ``audit``: which known-bug variants of the reference solutions the hidden tests catch;
+- ``paths``: the list of assignments; ``cells``: nbgrader's questions about a cell;
 - ``build``, ``demo``: the main job, ``make course``.
 """

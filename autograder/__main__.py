@@ -14,7 +14,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     limits = None
     if args.cell_timeout:
-        from autograder.grade import find_course_root, limits_from_config, load_config
+        from autograder.config import find_course_root, limits_from_config, load_config
 
         root = Path(args.root).resolve() if args.root else find_course_root()
         limits = limits_from_config(load_config(root))
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("similarity", help="flag copied code (autograder.similarity)")
     args = parser.parse_args(argv)
 
-    from autograder.grade import GradingError
+    from autograder.config import GradingError
     from autograder.sandbox import SandboxError
 
     try:

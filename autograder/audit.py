@@ -27,6 +27,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import grade_id
+
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_SEED = 20261123
 
@@ -53,7 +55,7 @@ def source_notebook(assignment: str, root: Path = ROOT) -> Path:
 
 def apply_patches(nb, patches) -> dict[str, str]:
     """Return {grade_id: new source} for the patched cells; fail if a patch does not apply."""
-    sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells
+    sources = {grade_id(c): c.source for c in nb.cells
                if c.cell_type == "code"}
     out = {}
     for gid, old, new in patches:
@@ -76,7 +78,7 @@ def execute_cells(nb, replaced: dict[str, str], namespace: dict | None = None) -
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         src = replaced.get(gid, cell.source)
         src = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
                         for ln in src.splitlines())

@@ -16,24 +16,23 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.build import assignments
+from autograder.cells import grade_id, is_solution
+from autograder.paths import ROOT, assignments
 
-ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = {"ada": "correct", "blaise": "partly correct", "carl": "blank"}
 
 
 def answers(source_nb, kind=None) -> dict[str, str]:
     """Return {grade_id: source} of the answer cells (of one cell type) of a notebook."""
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")
-            and kind in (None, c.cell_type)}
+    return {grade_id(c): c.source for c in source_nb.cells
+            if is_solution(c) and kind in (None, c.cell_type)}
 
 
 def fill(release_nb, answers: dict[str, str]):
     """Return a copy of a release notebook with the given answer cells filled in."""
     nb = nbformat.from_dict(release_nb)
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         if gid in answers:
             cell.source = answers[gid]
     return nb

@@ -25,19 +25,15 @@ from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config import Config
 
-from autograder.feedback_filter import strip_hidden_tests
-from autograder.grade import (
+from autograder.cells import is_test
+from autograder.config import (
     STATE_DIR,
     GradingError,
     find_course_root,
     load_config,
     normalize_db_url,
 )
-
-
-def _is_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+from autograder.feedback_filter import strip_hidden_tests
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -53,7 +49,7 @@ class HideHiddenTests(NbGraderPreprocessor):
         nb = strip_hidden_tests(nb, source_nb)
         for cell in nb.cells:
             verdict = cell.metadata.get("autograder")
-            if _is_test(cell) and verdict is not None:
+            if is_test(cell) and verdict is not None:
                 text = ("PASSED" if verdict["passed"] else "FAILED") + (
                     f": {verdict['message']}" if verdict.get("message") else "")
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout",

@@ -24,6 +24,8 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
+from autograder.cells import grade_id, is_test
+
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 WITHHELD = "[output withheld: it quotes hidden test code]\n"
 
@@ -59,15 +61,6 @@ def hidden_lines(nb) -> list[str]:
     return lines
 
 
-def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def _is_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 def _output_text(output) -> str:
     parts = [output.get("text", ""), output.get("evalue", "")]
     parts += output.get("traceback", [])
@@ -84,14 +77,14 @@ def strip_hidden_tests(nb, source_nb=None):
     """
     nb = copy.deepcopy(nb)
     reference = source_nb if source_nb is not None else nb
-    visible = {_grade_id(c): remove_hidden_regions(c.source) for c in reference.cells
-               if _is_test(c)}
+    visible = {grade_id(c): remove_hidden_regions(c.source) for c in reference.cells
+               if is_test(c)}
     secret = hidden_lines(reference) + (hidden_lines(nb) if source_nb is not None else [])
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if _is_test(cell):
-            cell.source = visible.get(_grade_id(cell), remove_hidden_regions(cell.source))
+        if is_test(cell):
+            cell.source = visible.get(grade_id(cell), remove_hidden_regions(cell.source))
         outputs = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import checks
+from autograder.cells import test_cells as graded_test_cells
 
 __all__ = ["Verdict", "CheckCall", "check_calls", "graded_test_cells", "judge_notebook"]
 
@@ -62,16 +63,6 @@ def _calls_in(source: str) -> list[tuple[str, bool]]:
                     hidden = bool(isinstance(kw.value, ast.Constant) and kw.value.value)
             found.append((node.lineno, node.col_offset, node.func.attr, hidden))
     return [(name, hidden) for _, _, name, hidden in sorted(found)]
-
-
-def graded_test_cells(nb) -> list:
-    """Return the autograded test cells (grade, not solution, code) of a notebook."""
-    out = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            out.append(cell)
-    return out
 
 
 def check_calls(nb) -> dict[str, list[CheckCall]]:

@@ -1,8 +1,9 @@
 """The instructor's reference for what the ``course`` package does not hold itself.
 
 Only the grader's judging code uses this module (the course's own answers are in
-``course``); a graded function that calls it fails, and the sandbox hides it from the
-kernel like the course's answer modules.
+``course``). The kernel can import it, but a graded function that calls it fails
+(:mod:`autograder.checks.guard`), and its results only reach a verdict through the
+judge, which runs in the grader's own process.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ def perceptron_train(X, t, lr, epochs, **kw):
 
 def mlp(X, params, act, dscores, mistake=None):
     """Scores and gradients of the MLP, optionally with a known mistake (for diagnoses)."""
-    from course import activations as a
+    from course import activations
 
-    f, g = {"relu": (a.relu, a.relu_grad), "sigmoid": (a.sigmoid, a.sigmoid_grad),
-            "tanh": (a.tanh, a.tanh_grad)}[act]
+    f, g = activations.get(act)
     L = len(params) // 2
     hs, zs = [X], []
     for i in range(1, L + 1):
@@ -61,7 +61,8 @@ def mlp(X, params, act, dscores, mistake=None):
 
 
 def smooth_function_grad(kind, A, x):
-    """Gradient of ``autograder.checks._fn_value`` (the functions numerical_gradient gets)."""
+    """Gradient of ``autograder.checks.a3_backprop._fn_value``, the functions that
+    ``numerical_gradient`` differentiates."""
     if kind == "cubic":
         return 3 * A * x ** 2 + 2 * np.sum(x)
     if kind == "sin":

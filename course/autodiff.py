@@ -184,6 +184,31 @@ def _graph(root):
     return nodes, edges
 
 
+def _columns(root, nodes):
+    """Return (depth of each node by id, the nodes of each depth): the longest path to the
+    root, so that every input sits left of its uses."""
+    depth = {id(root): 0}
+    for node in _topological(root)[::-1]:
+        for p in node._prev:
+            depth[id(p)] = max(depth.get(id(p), 0), depth[id(node)] + 1)
+    layers = [[] for _ in range(max(depth.values()) + 1)]
+    for n in nodes:
+        layers[depth[id(n)]].append(n)
+    return depth, layers
+
+
+def _rows(layers, uses, row):
+    """Return the height of each node by id, ordering each column (root first) by the
+    mean height of its uses."""
+    y = {}
+    for layer in layers:
+        key = [sum(y[id(c)] for c in uses[id(n)]) / max(len(uses[id(n)]), 1) for n in layer]
+        layer[:] = [n for _, n in sorted(zip(key, layer), key=lambda t: t[0])]
+        for i, n in enumerate(layer):
+            y[id(n)] = (i - (len(layer) - 1) / 2) * row
+    return y
+
+
 def draw_graph(root, ax=None, fontsize=7):
     """Draw the computation graph that ends in `root`; return the matplotlib Figure.
 
@@ -209,14 +234,8 @@ def draw_graph(root, ax=None, fontsize=7):
             super().draw(renderer)
 
     nodes, edges = _graph(root)
-    depth = {id(root): 0}  # longest path to the root: every input sits left of its uses
-    for node in _topological(root)[::-1]:
-        for p in node._prev:
-            depth[id(p)] = max(depth.get(id(p), 0), depth[id(node)] + 1)
-    max_depth = max(depth.values())
-    layers = [[] for _ in range(max_depth + 1)]
-    for n in nodes:
-        layers[depth[id(n)]].append(n)
+    depth, layers = _columns(root, nodes)
+    max_depth = len(layers) - 1
     uses = {id(n): [] for n in nodes}
     for p, c in edges:
         uses[id(p)].append(c)
@@ -227,12 +246,7 @@ def draw_graph(root, ax=None, fontsize=7):
     box = max(len(t) for t in labels.values()) * char + 0.2
     circle = max([len(n._op) for n in nodes if n._op] or [0]) * char + 0.35
     column, row = box + circle + 0.5, 3.4 * fontsize / 72
-    y = {}
-    for layer in layers:  # order each column by the mean row of its uses
-        key = [sum(y[id(c)] for c in uses[id(n)]) / max(len(uses[id(n)]), 1) for n in layer]
-        layer[:] = [n for _, n in sorted(zip(key, layer), key=lambda t: t[0])]
-        for i, n in enumerate(layer):
-            y[id(n)] = (i - (len(layer) - 1) / 2) * row
+    y = _rows(layers, uses, row)
     x = {id(n): (max_depth - depth[id(n)]) * column + circle + 0.3 + box / 2 for n in nodes}
     width = (max_depth + 1) * column
     height = max(len(layer) for layer in layers) * row + 0.2

@@ -21,12 +21,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.assignments import nbcourse as nbc
 
 from autograder.audit import load_variants
 from autograder.feedback_filter import hidden_lines
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "assignments"))
-import nbcourse as nbc  # noqa: E402
 
 PIPELINE = Path(__file__).parent / "fixtures" / "assignments" / "pipeline.py"
 

@@ -6,18 +6,14 @@ hidden tests removed: no line of a solution or of a hidden test may appear in it
 
 import ast
 import re
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.assignments.nbcourse import ASSIGNMENTS, REPO
 
 from autograder import checks
 from autograder.feedback_filter import hidden_lines, remove_hidden_regions
 from autograder.judge import check_calls, graded_test_cells
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "assignments"))
-from nbcourse import ASSIGNMENTS, REPO  # noqa: E402
 
 FORBIDDEN_IMPORTS = re.compile(
     r"^\s*(from|import)\s+(course\.(activations|losses|layers|network|optim|gradcheck|"

@@ -8,8 +8,9 @@ import nbformat
 import pytest
 
 from autograder import audit
+from autograder.paths import assignments
 
-ASSIGNMENTS = ["a1_perceptron_activations", "a2_losses", "a3_backprop", "a4_training_depth"]
+ASSIGNMENTS = assignments()
 
 
 @pytest.fixture(scope="module")

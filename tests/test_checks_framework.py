@@ -15,6 +15,7 @@ import pytest
 from autograder import checks
 from autograder.audit import execute_cells
 from autograder.judge import MISSING, check_calls, judge_notebook
+from autograder.paths import assignments
 from autograder.seeds import student_seed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,6 +117,48 @@ def test_record_mode_writes_npz_and_does_not_judge(tmp_path, monkeypatch):
     rec = checks.load_record(tmp_path, "affine_backward:1:0")
     assert len(rec) == 5 and set(rec[0]) >= {"dx", "dW", "db", "num_dW"}
     assert checks.load_record(tmp_path, "affine_backward:1:7") is None
+
+
+@pytest.fixture
+def doubling_check():
+    """A new check, registered the way an assignment module registers its checks."""
+
+    class Doubles(checks.Check):
+        """double(x) returns 2 x."""
+
+        name = "doubles_for_test"
+        functions = ("double",)
+
+        def cases(self, rng):
+            return [dict(x=rng.standard_normal(3), info=dict(k=k)) for k in range(2)]
+
+        def run(self, fns, case):
+            return {"y": checks.call(fns[0], case["x"].copy(), what="double")}
+
+        def judge(self, case, outputs):
+            msg = checks.compare("double(x)", outputs["y"], 2 * case["x"])
+            return msg is None, msg or ""
+
+    checks.register(Doubles)
+    yield checks.CHECKS["doubles_for_test"]
+    del checks.CHECKS["doubles_for_test"]
+    delattr(checks, "doubles_for_test")
+
+
+def test_a_registered_check_is_called_judged_and_recorded(doubling_check, tmp_path,
+                                                          monkeypatch, capsys):
+    assert checks.doubles_for_test is doubling_check
+    checks.doubles_for_test(lambda x: 2 * x)
+    assert "doubles_for_test: 2 cases passed" in capsys.readouterr().out
+    with pytest.raises(checks.CheckFailed, match=r"case 1 of 2 \(k=0\): double\(x\) is wrong"):
+        checks.doubles_for_test(lambda x: x)
+    monkeypatch.setenv(checks.RECORD_ENV, str(tmp_path))
+    checks.doubles_for_test(lambda x: 3 * x, hidden=True)
+    rec = checks.load_record(tmp_path, "doubles_for_test:1:0")
+    cases = doubling_check.cases(checks.case_rng("doubles_for_test", True,
+                                                 checks.LOCAL_HIDDEN_SEED))
+    ok, msg = doubling_check.judge_all(cases, rec)
+    assert not ok and "likely: off by a constant factor 1.5" in msg
 
 
 def test_a_record_with_the_wrong_key_or_garbage_is_ignored(tmp_path):
@@ -310,8 +353,7 @@ def reference_functions(assignment):
     return nb, ns
 
 
-@pytest.mark.parametrize("assignment", ["a1_perceptron_activations", "a2_losses",
-                                        "a3_backprop", "a4_training_depth"])
+@pytest.mark.parametrize("assignment", assignments())
 def test_reference_passes_the_hidden_checks_of_many_students(assignment):
     nb, ns = reference_functions(assignment)
     import ast
@@ -367,7 +409,7 @@ assert not [m for m in sys.modules if any(m == h or m.startswith(h + ".") for h 
 def test_record_mode_runs_with_the_answers_hidden_and_the_judge_passes_it(tmp_path):
     import subprocess
 
-    names = ["a1_perceptron_activations", "a2_losses", "a3_backprop", "a4_training_depth"]
+    names = assignments()
     args = []
     for a in names:
         args += [str(REPO / "source" / a / f"{a}.ipynb"), str(tmp_path / a)]

@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixtures.grader import gradertools as gt
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "grader"))
-import gradertools as gt  # noqa: E402
-
-from autograder.grade import grade  # noqa: E402
-from autograder.judge import Verdict  # noqa: E402
+from autograder.grade import grade
+from autograder.judge import Verdict
 
 WRONG_RELU = "def relu(z):\n    return np.abs(z)\n\n\ndef relu_grad(z):\n    return 1 + 0 * z\n"
 

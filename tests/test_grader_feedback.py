@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from html import unescape
-from pathlib import Path
 
 import pytest
+from fixtures.grader import gradertools as gt
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "grader"))
-import gradertools as gt  # noqa: E402
-
-from autograder.__main__ import main  # noqa: E402
-from autograder.grade import grade  # noqa: E402
+from autograder.__main__ import main
+from autograder.grade import grade
 
 WRONG_RELU = "def relu(z):\n    return np.abs(z)\n\n\ndef relu_grad(z):\n    return 1 + 0 * z\n"
 # Prints the code of every cell run so far (hidden tests included) at the end.

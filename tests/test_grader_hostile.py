@@ -9,16 +9,13 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.grader import gradertools as gt
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "grader"))
-import gradertools as gt  # noqa: E402
-
-from autograder.grade import grade  # noqa: E402
+from autograder.grade import grade
 
 WRONG = {
     "sigmoid_solution": "def sigmoid(z):\n    return 0.5 + 0 * z\n\n\n"

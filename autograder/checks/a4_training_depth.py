@@ -1,0 +1,212 @@
+"""Checks of assignment 4: training (momentum, minibatches) and depth.
+
+Its known-bug variants, graded by the audit, are in
+``autograder/bugs/a4_training_depth.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.checks.comparison import compare
+from autograder.checks.framework import Check, course_module, draw_dtype, reference, register
+from autograder.checks.guard import StudentError, arr, call, unpack
+
+
+@register
+class MomentumStep(Check):
+    """momentum_step(w, dw, v, lr, beta): v <- beta v - lr dw; w <- w + v, over several steps."""
+
+    name = "momentum_step"
+    functions = ("momentum_step",)
+
+    def cases(self, rng):
+        out = []
+        for k in range(4):
+            shape = (int(rng.integers(2, 6)),) if k % 2 else \
+                (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+            dtype = np.float64 if k < 3 else draw_dtype(rng)
+            out.append(dict(w=rng.standard_normal(shape).astype(dtype),
+                            A=rng.uniform(0.5, 2.0, shape).astype(dtype),
+                            lr=float(rng.choice([0.05, 0.1, 0.2])),
+                            beta=float(rng.choice([0.5, 0.8, 0.9])), steps=5,
+                            info=dict(shape=shape, dtype=np.dtype(dtype).name)))
+        return out
+
+    def run(self, fns, c):
+        w, v = c["w"].copy(), np.zeros_like(c["w"])
+        ws, vs = [], []
+        for _ in range(c["steps"]):
+            res = call(fns[0], w.copy(), c["A"] * w, v.copy(), c["lr"], c["beta"],
+                       what="momentum_step")
+            w, v = unpack(res, 2, "momentum_step", "w, v")
+            w, v = arr(w, "w"), arr(v, "v")
+            ws.append(w)
+            vs.append(v)
+            if w.shape != c["w"].shape or v.shape != c["w"].shape:
+                break
+        return {"ws": np.array(ws) if len({x.shape for x in ws}) == 1 else ws[0],
+                "vs": np.array(vs) if len({x.shape for x in vs}) == 1 else vs[0]}
+
+    def judge(self, c, o):
+        w0, A, lr, beta, S = (c[k] for k in ("w", "A", "lr", "beta", "steps"))
+        w0, A = w0.astype(np.float64), A.astype(np.float64)
+        dt = c["w"].dtype.name
+        ws, vs = reference().momentum_trajectory(w0, lambda w: A * w, np.zeros_like(w0), lr,
+                                                  beta, S)
+        wrong = []
+        # v <- beta v + lr g; w <- w + v (ascent)
+        v, w, a_ws = np.zeros_like(w0), w0, []
+        for _ in range(S):
+            v = beta * v + lr * A * w
+            w = w + v
+            a_ws.append(w)
+        wrong.append(("the parameters move uphill: a sign error in v = beta v - lr dw or in "
+                      "w = w + v", np.array(a_ws)))
+        v, w, c_ws = np.zeros_like(w0), w0, []
+        for _ in range(S):
+            g = A * w
+            w = w + v
+            v = beta * v - lr * g
+            c_ws.append(w)
+        wrong.append(("w is updated with the old velocity: update v first, then w += v",
+                      np.array(c_ws)))
+        gd = [w0]
+        for _ in range(S):
+            gd.append(gd[-1] - lr * A * gd[-1])
+        wrong.append(("plain gradient descent: the velocity (beta v) is not carried over",
+                      np.array(gd[1:])))
+        msg = compare(f"w over {S} steps", o["ws"], ws, dt, alts=wrong)
+        if msg:
+            return False, msg
+        alts = [("v is -lr times the expected: this assignment uses v <- beta v - lr dw, "
+                 "not v <- beta v + dw", vs / -lr)]
+        msg = compare(f"v over {S} steps", o["vs"], vs, dt, alts=alts)
+        return msg is None, msg or ""
+
+
+@register
+class Minibatches(Check):
+    """minibatch_indices(N, batch_size, rng): shuffled batches covering every example once."""
+
+    name = "minibatches"
+    functions = ("minibatch_indices",)
+
+    def cases(self, rng):
+        out = []
+        for N, B in ((20, 5), (23, 4), (int(rng.integers(30, 60)), int(rng.integers(3, 9))),
+                     (7, 10)):
+            out.append(dict(N=N, B=B, seed=int(rng.integers(2**31)), info=dict(N=N,
+                                                                                batch_size=B)))
+        return out
+
+    def run(self, fns, c):
+        res = call(fns[0], c["N"], c["B"], np.random.default_rng(c["seed"]),
+                   what="minibatch_indices")
+        batches = [arr(b, "a batch") for b in list(res)]
+        return {"indices": np.concatenate([b.reshape(-1) for b in batches]) if batches
+                else np.zeros(0, int), "sizes": np.array([b.size for b in batches])}
+
+    def judge(self, c, o):
+        N, B = c["N"], c["B"]
+        idx, sizes = o["indices"].astype(np.int64), o["sizes"]
+        want_sizes = [B] * (N // B) + ([N % B] if N % B else [])
+        if len(idx) < N and sorted(set(idx.tolist())) == sorted(idx.tolist()) and \
+                list(sizes) == [B] * (N // B):
+            return False, (f"the batches cover {len(idx)} of the {N} examples: the last, "
+                           "shorter batch is missing")
+        if sorted(idx.tolist()) != list(range(N)):
+            missing = N - len(set(idx.tolist()) & set(range(N)))
+            return False, f"the batches must hold every index 0..N-1 exactly once " \
+                          f"({missing} missing, {len(idx) - len(set(idx.tolist()))} repeated)"
+        if list(sizes) != want_sizes:
+            return False, f"batch sizes {list(sizes)}, expected {want_sizes}"
+        if N >= 20 and np.array_equal(idx, np.arange(N)):
+            return False, "the examples are not shuffled: use rng.permutation(N)"
+        return True, ""
+
+
+TARGET_ACCURACY = 0.93
+
+
+@register
+class TrainDigits(Check):
+    """train_digits(X_train, y_train): a ReLU MLP reaching the target validation accuracy."""
+
+    name = "train_digits"
+    functions = ("train_digits",)
+
+    def cases(self, rng):
+        from course.data import digits, split
+
+        X, y = digits(seed=0)
+        Xtr, ytr, Xva, yva, _, _ = split(X, y, (0.6, 0.2, 0.2), seed=int(rng.integers(2**31)))
+        return [dict(X=Xtr, y=ytr, Xval=Xva, yval=yva,
+                     info=dict(N_train=len(Xtr), N_val=len(Xva)))]
+
+    def run(self, fns, c):
+        params = call(fns[0], c["X"].copy(), c["y"].copy(), what="train_digits")
+        if not isinstance(params, dict):
+            raise StudentError("train_digits must return the dict of parameters W1, b1, ...")
+        return {k: v for k, v in params.items() if isinstance(k, str) and k[:1] in "Wb"}
+
+    def judge(self, c, o):
+        L = len([k for k in o if k.startswith("W")])
+        if L == 0 or any(f"{p}{i}" not in o for i in range(1, L + 1) for p in "Wb"):
+            return False, "the parameters must be W1, b1, ..., WL, bL"
+        try:
+            scores = reference().relu_mlp_scores(
+                c["Xval"], {k: v.astype(np.float64) for k, v in o.items()})
+        except Exception as e:
+            return False, f"the parameters do not form a network from 64 inputs to 10 " \
+                          f"classes ({e})"
+        if scores.shape != (len(c["Xval"]), 10):
+            return False, f"the network gives scores of shape {scores.shape}, expected " \
+                          f"(N, 10)"
+        acc = float(np.mean(np.argmax(scores, axis=1) == c["yval"]))
+        if not np.isfinite(scores).all() or acc < TARGET_ACCURACY:
+            return False, (f"validation accuracy {acc:.3f}, below the target "
+                           f"{TARGET_ACCURACY}: train longer, or tune the learning rate")
+        return True, f"validation accuracy {acc:.3f}"
+
+
+@register
+class LayerGradientNorms(Check):
+    """layer_gradient_norms(X, y, params, activation): ||dW_l|| for every layer, layer 1 first."""
+
+    name = "layer_gradient_norms"
+    functions = ("layer_gradient_norms",)
+
+    def cases(self, rng):
+        out = []
+        for L, act in ((6, "sigmoid"), (int(rng.integers(3, 9)), str(rng.choice(
+                ["sigmoid", "tanh", "relu"])))):
+            N, D, H, C = int(rng.integers(4, 12)), int(rng.integers(3, 8)), \
+                int(rng.integers(4, 10)), int(rng.integers(2, 5))
+            sizes = [D] + [H] * (L - 1) + [C]
+            params = {}
+            for i in range(1, L + 1):
+                params[f"W{i}"] = rng.standard_normal((sizes[i - 1], sizes[i])) / np.sqrt(
+                    sizes[i - 1])
+                params[f"b{i}"] = np.zeros(sizes[i])
+            out.append(dict(X=rng.standard_normal((N, D)), y=rng.integers(0, C, N),
+                            params=params, act=act, info=dict(L=L, activation=act)))
+        return out
+
+    def run(self, fns, c):
+        P = {k: v.copy() for k, v in c["params"].items()}
+        return {"norms": call(fns[0], c["X"].copy(), c["y"].copy(), P, c["act"],
+                              what="layer_gradient_norms")}
+
+    def judge(self, c, o):
+        L_ = course_module("losses")
+        scores, _ = reference().mlp(c["X"], c["params"], c["act"], None)
+        _, d = L_.softmax_cross_entropy(scores, c["y"])
+        _, grads = reference().mlp(c["X"], c["params"], c["act"], d)
+        L = len(c["params"]) // 2
+        want = np.array([np.linalg.norm(grads[f"W{i}"]) for i in range(1, L + 1)])
+        got = o["norms"].reshape(-1) if o["norms"].size == L else o["norms"]
+        alts = [("the order is reversed: layer 1 (next to the input) comes first", want[::-1])]
+        msg = compare("the array of norms", got, want, alts=alts, tol=1e-6)
+        return msg is None, msg or ""
+

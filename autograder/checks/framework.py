@@ -1,0 +1,182 @@
+"""The check framework: seeds, the :class:`Check` base class and its registry.
+
+A check has three steps (docs/architecture.md, "Grading"): ``cases(rng)`` draws inputs
+from a seeded generator, ``run(fns, case)`` calls the student's functions and returns a
+flat dict of arrays, ``judge(case, outputs)`` compares them with the reference and
+returns ``(ok, message)``. :func:`register` adds a check to :data:`CHECKS`, from which the
+package exposes it as ``checks.<name>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from autograder.checks.guard import StudentError, arr
+from autograder.checks.records import RECORD_ENV, record_key, write_record
+
+VISIBLE_SEED = 1234
+LOCAL_HIDDEN_SEED = 4321
+SEED_ENV = "AUTOGRADER_SEED"
+
+CHECKS: dict[str, "Check"] = {}
+_OCCURRENCES: dict[tuple[str, bool], int] = {}
+
+__all__ = ["VISIBLE_SEED", "LOCAL_HIDDEN_SEED", "SEED_ENV", "CHECKS", "Check", "CheckFailed",
+           "CheckUsageError",
+           "register", "kernel_seed", "case_rng", "draw_dtype", "course_module", "reference"]
+
+
+# ----------------------------------------------------------------------------- seeds
+
+def _nbgrader_ids(cwd: Path | None = None) -> tuple[str, str]:
+    """Return (student, assignment) from the autograde working directory."""
+    parts = (cwd or Path.cwd()).resolve().parts
+    if "autograded" in parts:
+        i = len(parts) - 1 - parts[::-1].index("autograded")
+        if i + 2 < len(parts):
+            return parts[i + 1], parts[i + 2]
+    return parts[-2], parts[-1]
+
+
+def kernel_seed(hidden: bool) -> int:
+    """Return the seed the kernel uses for a visible or hidden check."""
+    if not hidden:
+        return VISIBLE_SEED
+    if os.environ.get(RECORD_ENV) and os.environ.get(SEED_ENV):
+        return int(os.environ[SEED_ENV])
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        from autograder.seeds import student_seed
+
+        return student_seed(*_nbgrader_ids())
+    return LOCAL_HIDDEN_SEED
+
+
+def case_rng(name: str, hidden: bool, seed: int) -> np.random.Generator:
+    """Return the generator of a check's cases."""
+    return np.random.default_rng([int(seed) % 2**63, zlib.crc32(name.encode()), int(hidden)])
+
+
+def draw_dtype(rng) -> type:
+    """Draw float32 (30%) or float64 for a case."""
+    return np.float32 if rng.random() < 0.3 else np.float64
+
+
+def course_module(name: str):
+    """Return ``course.<name>``, imported only when a judge needs it (never in the kernel)."""
+    return importlib.import_module(f"course.{name}")
+
+
+def reference():
+    """Return :mod:`autograder.reference`, imported only when a judge needs it."""
+    from autograder import reference as ref
+
+    return ref
+
+
+# ---------------------------------------------------------------------- the framework
+
+class _ShownAsMessage:
+    """An error IPython and Jupyter show as its message alone, without the grader's frames
+    (``InteractiveShell.showtraceback`` prints ``_render_traceback_()`` instead of a
+    traceback; ``__tracebackhide__`` cannot hide the frame that raised)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
+class CheckFailed(_ShownAsMessage, AssertionError):
+    """A check's verdict on a student's functions: the message says what is wrong."""
+
+
+class CheckUsageError(_ShownAsMessage, TypeError):
+    """A check was called with the wrong number of functions."""
+
+
+class Check:
+    """A trusted check: cases, run and judge; subclasses set ``name`` and ``functions``."""
+
+    name = ""
+    functions: tuple[str, ...] = ()
+
+    def cases(self, rng):  # pragma: no cover - every check overrides
+        raise NotImplementedError
+
+    def run(self, fns, case):  # pragma: no cover
+        raise NotImplementedError
+
+    def judge(self, case, outputs):  # pragma: no cover
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(case):
+        return ", ".join(f"{k}={v}" for k, v in case.get("info", {}).items())
+
+    def safe_run(self, fns, case):
+        """Run one case, turning a student's error into an ``error`` entry."""
+        try:
+            out = self.run(fns, case)
+            return {k: arr(v, k) for k, v in out.items()}
+        except StudentError as e:
+            return {"error": np.array(str(e))}
+        except Exception as e:  # e.g. indexing a wrongly shaped result
+            return {"error": np.array(f"{type(e).__name__}: {e}")}
+
+    def _judge_one(self, case, out):
+        if "error" in out:
+            return False, str(out["error"])
+        try:
+            return self.judge(case, out)
+        except Exception as e:
+            return False, f"could not judge the result ({type(e).__name__}: {e})"
+
+    def judge_all(self, cases, outputs):
+        """Judge every case; return (ok, message) for the first failing one."""
+        if outputs is None or len(outputs) != len(cases):
+            return False, f"{self.name}: did not run (the cell raised or timed out before " \
+                          "this check)"
+        for k, (case, out) in enumerate(zip(cases, outputs)):
+            ok, msg = self._judge_one(case, out)
+            if not ok:
+                where = self.describe(case)
+                return False, f"{self.name}, case {k + 1} of {len(cases)}" + \
+                    (f" ({where})" if where else "") + f": {msg}"
+        return True, f"{self.name}: {len(cases)} cases passed"
+
+    def __call__(self, *fns, hidden=False):
+        __tracebackhide__ = True  # noqa: F841 - IPython and pytest hide this frame
+        hidden = bool(hidden)
+        if len(fns) != len(self.functions):
+            raise CheckUsageError(f"checks.{self.name} takes {len(self.functions)} function(s): "
+                            f"{', '.join(self.functions)}")
+        occ = _OCCURRENCES.get((self.name, hidden), 0)
+        _OCCURRENCES[(self.name, hidden)] = occ + 1
+        cases = self.cases(case_rng(self.name, hidden, kernel_seed(hidden)))
+        outputs = [self.safe_run(fns, case) for case in cases]
+        record_dir = os.environ.get(RECORD_ENV)
+        if record_dir:
+            write_record(record_dir, record_key(self.name, hidden, occ), outputs)
+            return None
+        ok, msg = self.judge_all(cases, outputs)
+        if not ok:
+            raise CheckFailed(msg)
+        print(("hidden " if hidden else "") + msg)
+        return None
+
+
+def register(cls):
+    """Add a check to the registry; the package exposes it as ``checks.<name>``."""
+    inst = cls()
+    inst.__doc__ = cls.__doc__
+    if inst.name in CHECKS:
+        raise ValueError(f"two checks are named {inst.name!r}")
+    CHECKS[inst.name] = inst
+    package = sys.modules.get("autograder.checks")
+    if package is not None:  # registered after the package loaded (the package adds the rest)
+        setattr(package, inst.name, inst)
+    return cls

@@ -1,0 +1,42 @@
+"""The result of grading one student, and the plain-text table of a whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["StudentResult", "summary_table"]
+
+
+@dataclass
+class StudentResult:
+    """The outcome of grading one student, as the summary table and feedback show it."""
+
+    student: str
+    status: str  # graded | skipped | failed
+    score: float | None = None
+    max_score: float | None = None
+    tests_passed: int = 0
+    tests_total: int = 0
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def summary_table(results: list[StudentResult]) -> str:
+    """A plain-text table: one row per student, then the totals."""
+    rows = [("student", "status", "score", "tests", "time", "messages")]
+    for r in results:
+        score = "-" if r.score is None else f"{r.score:g}/{r.max_score:g}"
+        tests = f"{r.tests_passed}/{r.tests_total}" if r.tests_total else "-"
+        first = r.messages[0] if r.messages else ""
+        rows.append((r.student, r.status, score, tests, f"{r.seconds:.1f}s", first))
+        for m in r.messages[1:]:
+            rows.append(("", "", "", "", "", m))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row[:5], widths)) + "  " + row[5]
+             for row in rows]
+    lines.insert(1, "-" * min(120, max(len(x) for x in lines)))
+    counts = {s: sum(r.status == s for r in results) for s in ("graded", "skipped", "failed")}
+    lines.append(f"graded: {counts['graded']}  skipped (unchanged): {counts['skipped']}  "
+                 f"failed: {counts['failed']}  with messages: "
+                 f"{sum(bool(r.messages) for r in results)}")
+    return "\n".join(line.rstrip() for line in lines)

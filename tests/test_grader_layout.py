@@ -1,0 +1,159 @@
+"""The grader's layout: small modules, short functions, no import cycle, one place for
+each thing a maintainer changes (docs/architecture.md, "Extending the course")."""
+
+import ast
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import checks
+from autograder.paths import ROOT, assignments
+
+PACKAGE = ROOT / "autograder"
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def test_no_autograder_module_is_longer_than_400_lines():
+    long = {str(p.relative_to(ROOT)): n for p in modules()
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long
+
+
+def test_no_autograder_function_is_longer_than_60_lines():
+    long = []
+    for p in modules():
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append(f"{p.relative_to(ROOT)}:{node.lineno} {node.name} ({n})")
+    assert not long
+
+
+def runtime_nodes(tree):
+    """Every node of a module except those under ``if TYPE_CHECKING:``."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def imports_of(path: Path) -> set[str]:
+    """The autograder modules a module imports at run time (top level or in functions)."""
+    found = set()
+    for node in runtime_nodes(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    known = {module_name(p) for p in modules()}
+    return {m for m in found if m in known and m.startswith("autograder")}
+
+
+def test_no_import_cycle_among_autograder_modules():
+    graph = {module_name(p): imports_of(p) for p in modules()}
+    for m in graph:  # a package imports its own modules; its modules may import it back
+        graph[m] = {d for d in graph[m] if not (d.startswith(m + ".") or m.startswith(d + "."))}
+    state: dict[str, int] = {}
+
+    def visit(m, path):
+        if state.get(m) == 1:
+            raise AssertionError(" -> ".join(path + [m]))
+        if state.get(m) == 2:
+            return
+        state[m] = 1
+        for d in sorted(graph.get(m, ())):
+            visit(d, path + [m])
+        state[m] = 2
+
+    for m in sorted(graph):
+        visit(m, [])
+
+
+def test_the_sandbox_and_its_kernel_never_import_the_judge_or_the_checks():
+    for name in ("autograder.sandbox", "autograder.kernel"):
+        deps = imports_of(PACKAGE / (name.split(".")[1] + ".py"))
+        assert not {d for d in deps if d.startswith(("autograder.judge", "autograder.checks"))}
+
+
+def test_the_checks_a_kernel_imports_need_no_course_answer_module():
+    code = ("import sys; from autograder import checks; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('course', 'autograd')))")
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_assignment_has_a_checks_module_beside_its_known_bugs(name):
+    assert (PACKAGE / "checks" / f"{name}.py").is_file()
+    assert (PACKAGE / "bugs" / f"{name}.py").is_file()
+    assert importlib.import_module(f"autograder.bugs.{name}").VARIANTS
+
+
+def test_the_checks_package_loads_one_module_per_assignment_and_nothing_else():
+    assert checks.assignment_modules() == assignments()
+    for name, check in checks.CHECKS.items():
+        assert getattr(checks, name) is check
+        assert type(check).__module__.rsplit(".", 1)[-1] in assignments()
+
+
+def test_a_new_activation_reaches_the_reference_through_the_registry(monkeypatch):
+    import numpy as np
+
+    from autograder import reference
+    from course import activations
+
+    def softsign(z):
+        return z / (1 + np.abs(z))
+
+    def softsign_grad(z):
+        return 1 / (1 + np.abs(z)) ** 2
+
+    monkeypatch.setitem(activations._TABLE, "softsign", (softsign, softsign_grad))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 3))
+    P = {"W1": rng.standard_normal((3, 5)), "b1": rng.standard_normal(5),
+         "W2": rng.standard_normal((5, 2)), "b2": rng.standard_normal(2)}
+    dscores = rng.standard_normal((4, 2))
+    scores, grads = reference.mlp(X, P, "softsign", dscores)
+    z1 = X @ P["W1"] + P["b1"]
+    np.testing.assert_allclose(scores, softsign(z1) @ P["W2"] + P["b2"])
+    np.testing.assert_allclose(grads["W1"], X.T @ (dscores @ P["W2"].T * softsign_grad(z1)))
+
+
+def test_every_limit_can_be_set_in_nbgrader_config():
+    from dataclasses import fields
+
+    from traitlets.config import Config
+
+    from autograder.config import limits_from_config
+    from autograder.sandbox import Limits
+
+    cfg = Config()
+    for f in fields(Limits):
+        cfg.Autograder[f.name] = getattr(Limits(), f.name) + 7
+    limits = limits_from_config(cfg)
+    for f in fields(Limits):
+        assert getattr(limits, f.name) == getattr(Limits(), f.name) + 7, f.name
