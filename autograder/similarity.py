@@ -280,7 +280,7 @@ def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS["
 
 def settings(root: Path) -> dict[str, float]:
     """The ``Similarity`` section of the course's nbgrader_config.py over the defaults."""
-    from autograder.grade import load_config
+    from autograder.config import load_config
 
     section = load_config(root).get("Similarity", {})
     return {k: type(v)(section[k]) if k in section else v for k, v in DEFAULTS.items()}
@@ -289,7 +289,7 @@ def settings(root: Path) -> dict[str, float]:
 def run(assignment: str, root: Path | str | None = None, threshold: float | None = None,
         out: Path | str | None = None) -> Report:
     """Compare the class's submissions of an assignment and write the report and the CSV."""
-    from autograder.grade import find_course_root
+    from autograder.config import find_course_root
 
     root = Path(root).resolve() if root else find_course_root()
     conf = settings(root)

@@ -20,11 +20,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from fixtures.similarity import classroom as cr
 
 from autograder import similarity
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "similarity"))
-import classroom as cr  # noqa: E402
 
 INDEPENDENT = ["ana", "chloe", "dev"]
 

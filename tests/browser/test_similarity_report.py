@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from fixtures.similarity import classroom as cr
 
 from autograder import similarity
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "similarity"))
-import classroom as cr  # noqa: E402
 
 
 def test_report_in_the_browser(watched_page, serve_dir, screens_dir, tmp_path):
