@@ -9,7 +9,7 @@ the other: plain ``nbgrader autograde <a>`` (serial, no sandbox) and
 ``python -m autograder grade <a>`` (bubblewrap sandbox, all cores). Prints per
 assignment both wall times, whether both gradebooks hold the same score for every test
 cell, and ``speedup=<nbgrader / autograder>``; then the grader's machine seconds per
-submission (wall time x workers / N) split into
+submission ((wall time - self-check) x workers / N) split into
 
 - kernel: starting and stopping the sandboxed kernels (nbclient's start, shutdown);
 - student code: the notebook's other code cells (set-up cells, the student's answers);
@@ -48,9 +48,12 @@ PARTS = ["kernel", "student code", "checks", "judge", "gradebook"]
 # ------------------------------------------------------------------ instrumentation
 
 
+_PHASE = {"prefix": ""}  # "self-check " while a worker grades the instructor's solution
+
+
 def _log(part: str, seconds: float) -> None:
     with open(os.environ[TIMINGS], "a") as f:
-        f.write(json.dumps({"part": part, "s": seconds, "pid": os.getpid()}) + "\n")
+        f.write(json.dumps({"part": _PHASE["prefix"] + part, "s": seconds}) + "\n")
 
 
 def _timed_async(part, fn):
@@ -76,21 +79,21 @@ def _timed(part, fn):
 
 
 def _cell_part(client, cell, *rest) -> str:
-    from autograder.sandbox import is_test_cell
+    from autograder.cells import is_test
 
-    return "checks" if is_test_cell(cell) else "student code"
+    return "checks" if is_test(cell) else "student code"
 
 
 def instrument_worker() -> None:
-    """Wrap kernel start and stop, cell execution and the judge with timers.
+    """Wrap kernel start and stop, cell execution, the judge and the task with timers.
 
-    A spawned worker imports these modules anyway (autograder.sandbox needs nbclient).
+    A spawned worker imports these modules anyway (autograder.task needs nbclient).
     """
     import nbclient
     from jupyter_client import AsyncKernelManager
 
     import autograder.judge
-    import autograder.sandbox
+    import autograder.task
 
     nc = nbclient.NotebookClient
     nc.async_start_new_kernel = _timed_async("kernel", nc.async_start_new_kernel)
@@ -100,23 +103,37 @@ def instrument_worker() -> None:
     AsyncKernelManager.shutdown_kernel = _timed_async("kernel",
                                                       AsyncKernelManager.shutdown_kernel)
     autograder.judge.judge_notebook = _timed("judge", autograder.judge.judge_notebook)
-    autograder.sandbox.run_task = _timed("worker", autograder.sandbox.run_task)
+    timed_task = _timed("worker", autograder.task.run_task)
+
+    @functools.wraps(autograder.task.run_task)
+    def run_task(task):
+        _PHASE["prefix"] = "self-check " if task.notebook == task.source_notebook else ""
+        try:
+            return timed_task(task)
+        finally:
+            _PHASE["prefix"] = ""
+    autograder.task.run_task = run_task
 
 
 def instrument_main() -> None:
-    """Wrap the grader's gradebook sessions, its run and its pool's start with timers."""
+    """Wrap the gradebook sessions, the self-check, the run and the pool's start."""
     import nbgrader.api
     import nbgrader.converters.autograde
     import nbgrader.preprocessors.saveautogrades
 
     import autograder.grade
-    import autograder.sandbox
+    import autograder.inputs
+    import autograder.preprocessors
+    import autograder.selfcheck
+    import autograder.task
+    import autograder.workers
 
     instrument_worker()  # the same run_task object here and in the workers (pickled by name)
-    autograder.grade.run_task = autograder.sandbox.run_task
-    pool = autograder.grade._LocalPool
+    autograder.workers.run_task = autograder.selfcheck.run_task = autograder.task.run_task
+    pool = autograder.workers.LocalPool
     pool._start = _timed("pool start", pool._start)
     autograder.grade.Grader.run = _timed("run", autograder.grade.Grader.run)
+    autograder.grade.self_check = _timed("self-check", autograder.grade.self_check)
 
     class TimedGradebook(nbgrader.api.Gradebook):
         def __enter__(self):
@@ -129,7 +146,7 @@ def instrument_main() -> None:
             finally:
                 _log("gradebook", time.perf_counter() - self._t0)
 
-    for mod in (autograder.grade, nbgrader.converters.autograde,
+    for mod in (autograder.inputs, autograder.preprocessors, nbgrader.converters.autograde,
                 nbgrader.preprocessors.saveautogrades):
         mod.Gradebook = TimedGradebook
 
@@ -222,7 +239,7 @@ def main() -> None:
     ap.add_argument("--assignments", nargs="*", help="default: every assignment of source/")
     ap.add_argument("--workers", type=int, help="autograder workers (default: all cores)")
     args = ap.parse_args()
-    from autograder.build import assignments
+    from autograder.paths import assignments
 
     names = args.assignments or assignments()
     os.environ.update(PATH=venv_env()["PATH"])  # nbgrader's gradebook runs `alembic`
@@ -254,7 +271,8 @@ def main() -> None:
             sums["plain"] += t_plain
             sums["ours"] += t_ours
             parts = split(timings)
-            machine = t_ours * workers / args.n
+            check = parts.get("self-check", 0.0)
+            machine = (t_ours - check) * workers / args.n
             shown = {p: parts.get(p, 0.0) / args.n for p in PARTS}
             shown["sandbox set-up"] = parts.get("worker", 0.0) / args.n - sum(
                 shown[p] for p in ("kernel", "student code", "checks", "judge"))
@@ -267,9 +285,10 @@ def main() -> None:
                   f"speedup={t_plain / t_ours:.2f}")
             print(f"  machine seconds per submission {machine:.2f} = " + ", ".join(
                 f"{p} {s:.2f}" for p, s in shown.items()))
-            print(f"  of the wall time, start-up took {before + pool:.1f} s: {before:.1f} s "
-                  f"before grading (interpreter, imports, configuration), {pool:.1f} s "
-                  f"starting {workers} workers")
+            print(f"  of the wall time, start-up took {before + pool + check:.1f} s: "
+                  f"{before:.1f} s before grading (interpreter, imports, configuration), "
+                  f"{pool:.1f} s starting {workers} workers, {check:.1f} s grading the "
+                  "instructor's solution first")
         print(f"all: nbgrader autograde {sums['plain']:.1f} s, autograder grade "
               f"{sums['ours']:.1f} s")
         print(f"speedup={sums['plain'] / sums['ours']:.2f}")
