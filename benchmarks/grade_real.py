@@ -9,7 +9,7 @@ the other: plain ``nbgrader autograde <a>`` (serial, no sandbox) and
 ``python -m autograder grade <a>`` (bubblewrap sandbox, all cores). Prints per
 assignment both wall times, whether both gradebooks hold the same score for every test
 cell, and ``speedup=<nbgrader / autograder>``; then the grader's machine seconds per
-submission ((wall time - self-check) x workers / N) split into
+submission once started ((wall time - start-up) x workers / N) split into
 
 - kernel: starting and stopping the sandboxed kernels (nbclient's start, shutdown);
 - student code: the notebook's other code cells (set-up cells, the student's answers);
@@ -17,7 +17,10 @@ submission ((wall time - self-check) x workers / N) split into
 - judge: the verdicts recomputed in the worker (autograder.judge.judge_notebook);
 - gradebook: nbgrader gradebook sessions in the grader's main process;
 - sandbox set-up: the rest of a worker's task (scratch directory, uid slot, records);
-- other: workers idle (start-up, nbgrader's conversion in the main process, staging).
+- other: workers idle (nbgrader's conversion and staging in the main process, waiting).
+
+Start-up (interpreter and imports, starting the workers, grading the instructor's
+solution first) is printed apart: it is paid once per run, whatever the class size.
 
 The split is measured in the timed run itself: the grader runs in a child process of this
 script whose spawned workers import this file, which wraps those functions with timers
@@ -271,21 +274,21 @@ def main() -> None:
             sums["plain"] += t_plain
             sums["ours"] += t_ours
             parts = split(timings)
-            check = parts.get("self-check", 0.0)
-            machine = (t_ours - check) * workers / args.n
+            before = t_ours - parts.get("run", 0.0)  # interpreter, imports, configuration
+            pool, check = parts.get("pool start", 0.0), parts.get("self-check", 0.0)
+            startup = before + pool + check
+            machine = (t_ours - startup) * workers / args.n
             shown = {p: parts.get(p, 0.0) / args.n for p in PARTS}
             shown["sandbox set-up"] = parts.get("worker", 0.0) / args.n - sum(
                 shown[p] for p in ("kernel", "student code", "checks", "judge"))
             shown["other"] = machine - sum(shown.values())
-            before = t_ours - parts.get("run", 0.0)  # interpreter, imports, configuration
-            pool = parts.get("pool start", 0.0)
             print(f"{a}: nbgrader autograde {t_plain:.1f} s ({t_plain / args.n:.2f} s per "
                   f"submission), autograder grade {t_ours:.1f} s; same scores: "
                   f"{'yes' if not differ else 'NO ' + str(differ[:6])}; "
                   f"speedup={t_plain / t_ours:.2f}")
             print(f"  machine seconds per submission {machine:.2f} = " + ", ".join(
                 f"{p} {s:.2f}" for p, s in shown.items()))
-            print(f"  of the wall time, start-up took {before + pool + check:.1f} s: "
+            print(f"  once per run, start-up took {startup:.1f} s of the wall time: "
                   f"{before:.1f} s before grading (interpreter, imports, configuration), "
                   f"{pool:.1f} s starting {workers} workers, {check:.1f} s grading the "
                   "instructor's solution first")
