@@ -24,6 +24,7 @@ __all__ = [
     "prelu_forward", "prelu_backward", "abs_forward", "abs_backward",
     "softplus_forward", "softplus_backward", "step_forward", "step_backward",
     "identity_forward", "identity_backward", "maxout_forward", "maxout_backward",
+    "dropout_forward", "dropout_backward", "square_forward", "square_backward",
 ]
 
 
@@ -137,6 +138,16 @@ def softplus_backward(dout, cache):
     return dout * act.sigmoid(cache)
 
 
+def square_forward(z):
+    """Apply z^2: a polynomial activation, the example of a unit that is not universal."""
+    return z * z, z
+
+
+def square_backward(dout, cache):
+    """Return dz = dout * 2z."""
+    return 2 * cache * dout
+
+
 def step_forward(z):
     """Apply the threshold unit; its gradient is zero almost everywhere."""
     return act.step(z), z
@@ -161,7 +172,8 @@ def maxout_forward(z, k):
     """Take the maximum over groups of k units.
 
     Inputs: z (N, H*k), k (int).
-    Returns: out (N, H), cache (mask of winners (N, H, k), k).
+    Returns: out (N, H), cache (win, shape): win (N, H, 1) the index of each group's
+    winner within its group, shape the grouped shape (N, H, k).
     """
     g = act._groups(z, k)
     win = g.argmax(axis=-1)[..., None]
@@ -177,6 +189,30 @@ def maxout_backward(dout, cache):
     return dg.reshape(*shape[:-2], shape[-2] * shape[-1])
 
 
+def dropout_forward(x, p, seed=None, train=True):
+    """Inverted dropout: zero each entry with probability p, scale the survivors by 1/(1 - p).
+
+    Inputs: x (N, H); p in [0, 1), the probability of dropping a unit; seed, an int or a
+    numpy Generator for the mask; train, False at test time (then out = x).
+    Returns: out (N, H), cache mask (N, H) holding 0 or 1/(1 - p), or None at test time.
+    The expected value of out equals x, so nothing needs rescaling at test time.
+    """
+    if not 0 <= p < 1:
+        raise ValueError(f"the drop probability p must be in [0, 1), got {p!r}")
+    if not train or p == 0:
+        return x, None
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    mask = (rng.random(x.shape) >= p) / (1 - p)
+    mask = mask.astype(x.dtype, copy=False)
+    return x * mask, mask
+
+
+def dropout_backward(dout, cache):
+    """Backward pass of inverted dropout: dx (N, H) = dout * mask (dout itself at test time)."""
+    mask = cache
+    return dout if mask is None else dout * mask
+
+
 _PAIRS = {
     "sigmoid": (sigmoid_forward, sigmoid_backward),
     "tanh": (tanh_forward, tanh_backward),
@@ -186,6 +222,7 @@ _PAIRS = {
     "abs": (abs_forward, abs_backward),
     "softplus": (softplus_forward, softplus_backward),
     "step": (step_forward, step_backward),
+    "square": (square_forward, square_backward),
     "identity": (identity_forward, identity_backward),
     "maxout": (maxout_forward, maxout_backward),
 }

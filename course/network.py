@@ -25,6 +25,7 @@ from course.losses import bce_with_logits, mse, softmax, softmax_cross_entropy
 __all__ = [
     "MLP", "OUTPUTS", "gradient_norms", "dead_units", "relu_interpolant",
     "sigmoid_staircase", "activation_patterns", "segment_points", "count_linear_regions",
+    "width_for_budget",
 ]
 
 OUTPUTS = {"linear": mse, "sigmoid": bce_with_logits, "softmax": softmax_cross_entropy}
@@ -38,7 +39,7 @@ class MLP:
     ----------
     sizes : [D, H1, ..., C] widths from input to output.
     hidden : activation name, or one name per hidden layer ("relu", "tanh", "sigmoid",
-        "leaky_relu", "prelu", "abs", "softplus", "maxout", "identity", "step").
+        "leaky_relu", "prelu", "abs", "softplus", "maxout", "identity", "step", "square").
     output : "linear" (MSE), "sigmoid" (binary cross-entropy) or "softmax" (cross-entropy).
     init : "he" (std sqrt(2 / fan_in)), "xavier" (std sqrt(2 / (fan_in + fan_out))), a
         number (that std for every weight), or None: He for ReLU-like layers, Xavier else.
@@ -48,10 +49,12 @@ class MLP:
     seed : seed of the initial weights.
     alpha : slope of leaky ReLU for z <= 0 and initial slope of PReLU.
     k : group size of maxout units (each hidden unit is the max over k affine units).
+    dropout : probability p of dropping each hidden unit during training (inverted dropout,
+        ``layers.dropout_forward``); ``loss`` uses it, ``forward`` and ``predict`` do not.
     """
 
     def __init__(self, sizes, hidden="relu", output="softmax", init=None, l1=0.0, l2=0.0,
-                 skip=False, dtype=np.float64, seed=0, alpha=0.01, k=2):
+                 skip=False, dtype=np.float64, seed=0, alpha=0.01, k=2, dropout=0.0):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least two positive widths, got {sizes}")
@@ -82,6 +85,10 @@ class MLP:
             self.params[f"b{i}"] = np.zeros(width, dtype=self.dtype)
             if act == "prelu":
                 self.params[f"a{i}"] = np.full(fan_out, alpha, dtype=self.dtype)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self._dropout_rng = np.random.default_rng(rng.integers(2 ** 63))  # after the weights
         self._caches = None
 
     @staticmethod
@@ -105,10 +112,11 @@ class MLP:
             return (self.k,)
         return ()
 
-    def forward(self, X, keep_hidden=False):
+    def forward(self, X, keep_hidden=False, train=False):
         """Return the scores (N, C) before the output unit, keeping caches for ``backward``.
 
         With keep_hidden=True, also return the list of hidden activations [h1, ..., h_{L-1}].
+        With train=True, hidden units are dropped with probability ``self.dropout``.
         """
         h = np.asarray(X, dtype=self.dtype)
         if h.ndim != 2 or h.shape[1] != self.sizes[0]:
@@ -121,12 +129,15 @@ class MLP:
             residual = self.skip and out.shape == h.shape
             if residual:
                 out = out + h
-            caches.append((fc, ac, residual))
+            drop = None
+            if train and self.dropout:
+                out, drop = layers.dropout_forward(out, self.dropout, self._dropout_rng)
+            caches.append((fc, ac, residual, drop))
             h = out
             if keep_hidden:
                 hs.append(h)
         scores, fc = layers.affine_forward(h, p[f"W{self.L}"], p[f"b{self.L}"])
-        caches.append((fc, None, False))
+        caches.append((fc, None, False, None))
         self._caches = caches
         return (scores, hs) if keep_hidden else scores
 
@@ -140,7 +151,9 @@ class MLP:
         grads = {}
         dh = dscores
         for i in range(self.L, 0, -1):
-            fc, ac, residual = self._caches[i - 1]
+            fc, ac, residual, drop = self._caches[i - 1]
+            if drop is not None:
+                dh = layers.dropout_backward(dh, drop)
             if ac is not None:
                 dz = layers.activation_backward(dh, ac)
                 if isinstance(dz, tuple):
@@ -177,7 +190,7 @@ class MLP:
 
     def loss(self, X, y):
         """Return (loss, grads): the mean loss plus penalty, and the gradient of every parameter."""
-        scores = self.forward(X)
+        scores = self.forward(X, train=True)
         self.scores = scores
         data_loss, dscores = self.loss_fn(scores, y)
         return data_loss + self.penalty(), self.backward(dscores)
@@ -336,3 +349,20 @@ def count_linear_regions(model, start, end, num=10000):
     """
     patterns = activation_patterns(model, segment_points(start, end, num))
     return 1 + int(np.count_nonzero(np.any(patterns[1:] != patterns[:-1], axis=1)))
+
+
+def width_for_budget(D, C, depth, budget):
+    """Return the largest width H with MLP([D] + [H] * depth + [C]) at most `budget` parameters.
+
+    Raises ValueError when even width 1 is over budget.
+    """
+    def count(H):
+        sizes = [D] + [H] * depth + [C]
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    if count(1) > budget:
+        raise ValueError(f"{depth} hidden layers of width 1 already need {count(1)} > {budget}")
+    H = 1
+    while count(H + 1) <= budget:
+        H += 1
+    return H

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 __all__ = [
     "constant", "inverse_time", "inverse_sqrt", "hyperbolic", "SGD", "Momentum", "RMSProp",
     "Adam", "History", "train", "iterate_minibatches", "perceptron_predict",
-    "perceptron_train", "descent_path",
+    "perceptron_train", "descent_path", "optimizer_path",
 ]
 
 
@@ -250,4 +250,23 @@ def descent_path(grad, w0, lr, steps):
         if not np.all(np.isfinite(w)):
             break
         path.append(w.copy())
+    return np.array(path)
+
+
+def optimizer_path(optimizer, grad, w0, steps):
+    """Run any optimiser of this module on a function of w (D,) and return every iterate.
+
+    Inputs: an optimiser (SGD, Momentum, RMSProp, Adam; its state starts empty), grad, a
+    function of w (D,) returning the gradient (D,); the start w0 (D,); the number of steps.
+    Returns: array (steps + 1, D), w0 first; a diverging run stops at the first non-finite
+    iterate.
+    """
+    params = {"w": np.array(w0, dtype=np.float64).reshape(-1)}
+    path = [params["w"].copy()]
+    for _ in range(int(steps)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            optimizer.step(params, {"w": np.asarray(grad(params["w"]), dtype=np.float64)})
+        if not np.all(np.isfinite(params["w"])):
+            break
+        path.append(params["w"].copy())
     return np.array(path)

@@ -203,6 +203,54 @@ _KEYS = {  # short key in the string -> field
 }
 
 
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name}: unknown {value!r}; choose one of {', '.join(choices)}")
+
+
+def _whole(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name}: must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}: must be between {low} and {high}, got {value}")
+    return int(value)
+
+
+def _number(name, value, low, high, open_low=False):
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.floating))
+          and math.isfinite(value) and low <= value <= high
+          and not (open_low and value == low))
+    if not ok:
+        interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
+        raise ValueError(f"{name}: must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+def _features(features):
+    features = tuple(features)
+    if not features:
+        raise ValueError("features: choose at least one input feature")
+    for f in features:
+        if f not in FEATURES:
+            raise ValueError(f"features: unknown feature {f!r}; "
+                             f"choose from {', '.join(FEATURES)}")
+    if len(set(features)) != len(features):
+        raise ValueError(f"features: listed twice in {', '.join(features)}")
+    return tuple(f for f in FEATURES if f in features)
+
+
+def _layers(layers):
+    layers = tuple(layers)
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"layers: at most {MAX_LAYERS} hidden layers, got {len(layers)}")
+    for units in layers:
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) \
+                or not 1 <= units <= MAX_UNITS:
+            raise ValueError(f"layers: each hidden layer has 1 to {MAX_UNITS} units, "
+                             f"got {units!r}")
+    return tuple(int(u) for u in layers)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One experiment. Raises ValueError naming the field when a value is impossible."""
@@ -221,58 +269,19 @@ class Config:
     optimizer: str = "sgd"
 
     def __post_init__(self):
-        def fix(name, value):
-            object.__setattr__(self, name, value)
-
-        fix("features", tuple(self.features))
-        fix("layers", tuple(self.layers))
-        if self.data not in DATASETS:
-            raise ValueError(f"data: unknown data set {self.data!r}; "
-                             f"choose one of {', '.join(DATASETS)}")
         for name, low, high in (("noise", 0, 50), ("train", 10, 90), ("batch", 1, MAX_BATCH),
                                 ("seed", 0, 2**31 - 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise ValueError(f"{name}: must be a whole number, got {value!r}")
-            if not low <= value <= high:
-                raise ValueError(f"{name}: must be between {low} and {high}, got {value}")
-            fix(name, int(value))
-        if not self.features:
-            raise ValueError("features: choose at least one input feature")
-        for f in self.features:
-            if f not in FEATURES:
-                raise ValueError(f"features: unknown feature {f!r}; "
-                                 f"choose from {', '.join(FEATURES)}")
-        if len(set(self.features)) != len(self.features):
-            raise ValueError(f"features: listed twice in {', '.join(self.features)}")
-        fix("features", tuple(f for f in FEATURES if f in self.features))
-        if len(self.layers) > MAX_LAYERS:
-            raise ValueError(f"layers: at most {MAX_LAYERS} hidden layers, "
-                             f"got {len(self.layers)}")
-        for units in self.layers:
-            if isinstance(units, bool) or not isinstance(units, (int, np.integer)) \
-                    or not 1 <= units <= MAX_UNITS:
-                raise ValueError(f"layers: each hidden layer has 1 to {MAX_UNITS} units, "
-                                 f"got {units!r}")
-        fix("layers", tuple(int(u) for u in self.layers))
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation: unknown {self.activation!r}; "
-                             f"choose one of {', '.join(ACTIVATIONS)}")
-        for name, low, high in (("lr", 0, 10), ("reg_rate", 0, 10)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
-                    or not math.isfinite(value) or not low <= value <= high \
-                    or (name == "lr" and value == 0):
-                raise ValueError(f"{name}: must be a number in ({low}, {high}], got {value!r}"
-                                 if name == "lr" else
-                                 f"{name}: must be a number in [{low}, {high}], got {value!r}")
-            fix(name, float(value))
-        if self.reg not in REGULARIZATIONS:
-            raise ValueError(f"reg: unknown {self.reg!r}; "
-                             f"choose one of {', '.join(REGULARIZATIONS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer: unknown {self.optimizer!r}; "
-                             f"choose one of {', '.join(OPTIMIZERS)}")
+            self._fix(name, _whole(name, getattr(self, name), low, high))
+        self._fix("features", _features(self.features))
+        self._fix("layers", _layers(self.layers))
+        self._fix("lr", _number("lr", self.lr, 0, 10, open_low=True))
+        self._fix("reg_rate", _number("reg_rate", self.reg_rate, 0, 10))
+        for name, choices in (("data", DATASETS), ("activation", ACTIVATIONS),
+                              ("reg", REGULARIZATIONS), ("optimizer", OPTIMIZERS)):
+            _choice(name, getattr(self, name), choices)
+
+    def _fix(self, name, value):
+        object.__setattr__(self, name, value)
 
     @property
     def problem(self):

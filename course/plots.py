@@ -10,6 +10,9 @@ notebook shows it by itself, so end that line with ``;`` to avoid a second copy.
 
 Shapes: X (N, 2) inputs of a 2-D classification task, y (N,) integer labels,
 H (N, H) a hidden representation, C classes.
+
+Every figure returned has a title and labelled axes on each panel, a colour bar beside a
+continuous colour map, and a legend wherever two series share a panel.
 """
 
 import io
@@ -17,7 +20,10 @@ import io
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from course.activations import NAMES as ACTIVATIONS
 
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -25,10 +31,6 @@ CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 
 REGION_ALPHA = 0.3
 """Opacity of the class regions painted behind the points."""
-
-ACTIVATION_NAMES = ("step", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "prelu",
-                    "abs", "softplus")
-"""Names accepted by plot_activation (course.activations.get)."""
 
 _ACTIVATION_PARAMS = {"prelu": {"a": 0.25}, "leaky_relu": {"alpha": 0.1}}
 
@@ -98,12 +100,13 @@ def plot_activation(name, z=None, ax=None, **params):
     ax.plot(z, slope, color="C1", linestyle="--", label="f'(z)")
     ax.set_title(name)
     ax.set_xlabel("z")
+    ax.set_ylabel("f(z) and f'(z)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return fig
 
 
-def plot_activations(names=ACTIVATION_NAMES, z=None, ncols=3):
+def plot_activations(names=ACTIVATIONS, z=None, ncols=3):
     """Plot several activations and their derivatives on a grid, one panel per name."""
     names = [names] if isinstance(names, str) else list(names)
     if not names:
@@ -139,11 +142,13 @@ def _predicted_labels(out, n):
                      "return raw scores as (N, C)")
 
 
-def plot_decision_boundary(predict, X, y, ax=None, resolution=200, title=None):
+def plot_decision_boundary(predict, X, y, ax=None, resolution=200, title="Decision regions",
+                           xlabel="$x_1$", ylabel="$x_2$"):
     """Paint the class regions of `predict` over the points X (N, 2) coloured by y (N,).
 
     `predict(X_grid)` gets a grid (resolution^2, 2) and returns labels (M,),
     probabilities of class 1 (M,), or scores (M, C) (the class is the argmax).
+    A legend names the class of each colour.
     """
     X = _points_2d(X)
     y = _labels(y, len(X))
@@ -160,8 +165,14 @@ def plot_decision_boundary(predict, X, y, ax=None, resolution=200, title=None):
                linewidths=0.5)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    if title is not None:
-        ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    shown = sorted(set(np.unique(regions)) | set(np.unique(y)))
+    ax.legend(handles=[Line2D([], [], marker="o", linestyle="", markeredgecolor="k",
+                              markerfacecolor=colors[k], label=f"class {k}") for k in shown],
+              fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              borderaxespad=0.3)  # outside the panel: it never hides a point
     return fig
 
 
@@ -194,11 +205,13 @@ def plot_history(history, ax=None):
                        label=key.replace("_", " "))
         panel.set_xlabel("epoch")
         panel.set_ylabel("loss" if kind == "loss" else "accuracy")
+        if not panel.get_title():
+            panel.set_title("Loss per epoch" if kind == "loss" else "Accuracy per epoch")
         panel.legend(fontsize="small")
     return axes[0].figure
 
 
-def plot_fit(x, y, predictions, ax=None, target=None):
+def plot_fit(x, y, predictions, ax=None, target=None, title="Data and fitted functions"):
     """Plot data (x, y) as points and each fit as a line.
 
     x, y: (N,) or (N, 1). `predictions` maps a label to predictions at x, or to a pair
@@ -224,11 +237,12 @@ def plot_fit(x, y, predictions, ax=None, target=None):
         ax.plot(xp[order], yp[order], lw=2, label=str(label))
     ax.set_xlabel("x")
     ax.set_ylabel("y")
+    ax.set_title(title)
     ax.legend(fontsize="small")
     return fig
 
 
-def plot_gradient_norms(norms, ax=None, labels=None):
+def plot_gradient_norms(norms, ax=None, labels=None, title="Gradient norm per layer"):
     """Plot per-layer gradient norms on a log scale, one line per run.
 
     `norms` maps a run label to a sequence of norms, layer 1 first (a bare sequence is
@@ -250,14 +264,15 @@ def plot_gradient_norms(norms, ax=None, labels=None):
         ax.set_xticks(layers, labels)
     else:
         ax.set_xticks(layers)
-    ax.set_xlabel("layer")
+    ax.set_xlabel("layer (1 = nearest the input)")
     ax.set_ylabel("gradient norm")
+    ax.set_title(title)
     if any(label is not None for label in norms):
         ax.legend(fontsize="small")
     return fig
 
 
-def plot_hidden_representation(H, y, ax=None):
+def plot_hidden_representation(H, y, ax=None, title="Hidden representation"):
     """Scatter a hidden representation H (N, H) coloured by class y (N,).
 
     With more than two columns, H is projected on its first two principal components.
@@ -282,7 +297,8 @@ def plot_hidden_representation(H, y, ax=None):
         ax.scatter(coords[y == k, 0], coords[y == k, 1], s=15, color=colors[k],
                    label=f"class {k}")
     ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
+    ax.set_ylabel(names[1] or "(one unit: no second axis)")
+    ax.set_title(title)
     ax.legend(fontsize="small")
     return fig
 
@@ -320,17 +336,20 @@ def plot_perceptron_step(X, y, w, b, ax=None, highlight=None):
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_title(f"w = ({w[0]:.2f}, {w[1]:.2f}), b = {b:.2f}")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
     ax.legend(fontsize="small", loc="best")
     return fig
 
 
 def plot_loss_surface(f, xlim, ylim, ax=None, path=None, levels=30, resolution=100,
-                      vectorized=True):
+                      vectorized=True, xlabel="$w_1$", ylabel="$w_2$", title="Loss surface"):
     """Draw contours of a 2-D function with an optional optimisation path (T, 2).
 
     With `vectorized`, f(x, y) is called once on (resolution, resolution) grids and
     returns an array of the same shape; otherwise f(w) is called on each point w (2,).
-    The path is drawn as a line with markers, its last point as a star.
+    The path is drawn as a line with markers, its last point as a star. A colour bar
+    gives the value of each contour.
     """
     xs = np.linspace(*xlim, resolution)
     ys = np.linspace(*ylim, resolution)
@@ -343,19 +362,26 @@ def plot_loss_surface(f, xlim, ylim, ax=None, path=None, levels=30, resolution=1
     else:
         zz = np.array([[f(np.array([a, c])) for a in xs] for c in ys], dtype=np.float64)
     fig, ax = _new_axes(ax)
-    ax.contour(xx, yy, zz, levels=levels, cmap="viridis", linewidths=0.8)
+    contours = ax.contour(xx, yy, zz, levels=levels, cmap="viridis", linewidths=0.8)
+    fig.colorbar(contours, ax=ax, label="loss", shrink=0.9)
     if path is not None:
         path = np.asarray(path, dtype=np.float64)
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"path must have shape (T, 2), got {path.shape}")
         ax.plot(path[:, 0], path[:, 1], marker="o", ms=3, lw=1, color="C3", label="path")
-        ax.scatter(path[-1:, 0], path[-1:, 1], marker="*", s=150, color="C3", zorder=3)
+        ax.scatter(path[-1:, 0], path[-1:, 1], marker="*", s=150, color="C3", zorder=3,
+                   label="last iterate")
+        ax.legend(fontsize="small", loc="best")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     return fig
 
 
-def plot_success_rates(successes, trials, ax=None, xlabel="setting", title=None):
+def plot_success_rates(successes, trials, ax=None, xlabel="setting",
+                       title="Share of successful runs"):
     """Draw one bar per setting: the fraction of `trials` runs that succeeded.
 
     `successes` maps a setting (for example a hidden width) to its number of successful
@@ -379,12 +405,11 @@ def plot_success_rates(successes, trials, ax=None, xlabel="setting", title=None)
     ax.set_ylim(0, 1.12)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("success rate")
-    if title is not None:
-        ax.set_title(title)
+    ax.set_title(title)
     return fig
 
 
-def plot_curves(x, curves, ax=None, xlabel="x", ylabel=None, title=None):
+def plot_curves(x, curves, ax=None, xlabel="x", ylabel="value", title="Curves"):
     """Plot several curves over the same x (N,), one labelled line per entry of `curves`.
 
     `curves` maps a label to values (N,) at x. A horizontal line marks y = 0.
@@ -400,10 +425,8 @@ def plot_curves(x, curves, ax=None, xlabel="x", ylabel=None, title=None):
             raise ValueError(f"curve {label!r} has {values.size} values for {x.size} points")
         ax.plot(x, values, lw=2, label=str(label))
     ax.set_xlabel(xlabel)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel)
-    if title is not None:
-        ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return fig
@@ -433,6 +456,7 @@ def plot_softmax(z, y=None, temperature=1.0, ax=None):
                     textcoords="offset points")
     ax.set_xticks(positions, [f"class {k}\nz = {v:.2f}" for k, v in enumerate(z)])
     ax.set_ylim(0, 1.12)
+    ax.set_xlabel("class and its logit")
     ax.set_ylabel("probability")
     title = f"softmax(z / T), T = {temperature:.2f}"
     if y is not None:
@@ -447,7 +471,7 @@ def plot_softmax(z, y=None, temperature=1.0, ax=None):
 
 
 def plot_scaling(x, curves, ax=None, xlabel="x", ylabel="y", logx=False, logy=False,
-                 title=None, marker="o", base=10):
+                 title="Measurements", marker="o", base=10):
     """Plot measurements against a size (a width, a depth, an epoch), optionally on log axes.
 
     `curves` maps a label to values (len(x),), or to a pair (x_values, values) for a
@@ -481,8 +505,7 @@ def plot_scaling(x, curves, ax=None, xlabel="x", ylabel="y", logx=False, logy=Fa
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    if title is not None:
-        ax.set_title(title)
+    ax.set_title(title)
     ax.legend(fontsize="small")
     return fig
 
@@ -514,4 +537,58 @@ def plot_linear_regions(x, values, patterns, ax=None, title=None):
     ax.set_ylabel("network output")
     pieces = f"{len(bounds) - 1} linear pieces"
     ax.set_title(pieces if title is None else f"{title}: {pieces}")
+    return fig
+
+
+def plot_backward_step(root, step, fontsize=7):
+    """Draw the graph of a scalar `Value` after `step` local rules of its backward pass.
+
+    Step 0 seeds grad 1 at the root; step k has applied the rules of the first k operation
+    nodes in reverse topological order (the order of ``Value.backward``). A value that no
+    rule has reached yet shows "grad ?"; the node whose rule just ran is outlined in red
+    and the inputs it has just sent gradient to are filled orange. The grads stored in
+    the graph are restored afterwards.
+    """
+    from course.autodiff import _graph, _topological, draw_graph
+
+    everything = _topological(root)
+    rules = [n for n in reversed(everything) if n._prev]
+    if not 0 <= step <= len(rules):
+        raise ValueError(f"step must be in [0, {len(rules)}], got {step}")
+    saved = [(n, n.grad) for n in everything]
+    try:
+        for n in everything:
+            n.grad = 0.0
+        root.grad = 1.0
+        for n in rules[:step]:
+            n._backward()
+        reached = {id(root)} | {id(p) for n in rules[:step] for p in n._prev}
+        for n in everything:
+            if id(n) not in reached:
+                n.grad = float("nan")
+        fig = draw_graph(root, fontsize=fontsize)
+        sent = rules[step - 1].grad if step else 1.0
+    finally:
+        for n, g in saved:
+            n.grad = g
+    ax = fig.axes[0]
+    just = rules[step - 1] if step else root
+    fed = {id(p) for p in just._prev} if step else set()
+    texts = iter(ax.texts)
+    for n in _graph(root)[0]:  # draw_graph writes each box, then its operation circle
+        box = next(texts)
+        box.set_text(box.get_text().replace("grad nan", "grad ?"))
+        if id(n) in fed:
+            box.get_bbox_patch().set_facecolor("#ffd8a8")
+        if n is just:
+            box.get_bbox_patch().set_edgecolor("C3")
+            box.get_bbox_patch().set_linewidth(2)
+        if n._op:
+            next(texts)
+    if step == 0:
+        title = f"step 0 of {len(rules)}: seed d(output)/d(output) = 1"
+    else:
+        title = (f"step {step} of {len(rules)}: the '{just._op}' node passes its grad "
+                 f"{sent:.2f} back to {len(just._prev)} input(s)")
+    ax.set_title(title, fontsize=fontsize + 2)
     return fig

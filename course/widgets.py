@@ -24,7 +24,7 @@ def interact_plot(plot_fn, **controls):
     return ipywidgets.interact(**controls).widget(draw)  # built, not displayed
 
 
-def activation_explorer(names=plots.ACTIVATION_NAMES, first="sigmoid", second="relu"):
+def activation_explorer(names=plots.ACTIVATIONS, first="sigmoid", second="relu"):
     """Compare two activations and their derivatives, chosen from two dropdowns."""
     names = list(names)
     return interact_plot(
@@ -63,16 +63,55 @@ def decision_boundary_explorer(predict_fns, X, y, resolution=150):
         model=ipywidgets.Dropdown(options=list(predict_fns), description="model"))
 
 
-def width_explorer(fits, x, y, target=None):
+def width_explorer(fits, x, y, target=None, widths=None):
     """Show the fit of the network of each width, chosen with a slider.
 
     `fits` maps a width to predictions at x, or to (x_grid, predictions); see plot_fit.
+    It may also be a function fits(width) returning the same, called each time the slider
+    moves (to train the network live); `widths` then lists the slider's widths.
     """
-    if not fits:
-        raise ValueError("fits must hold at least one width")
+    live = callable(fits)
+    options = list(widths) if live else sorted(fits)
+    if not options:
+        raise ValueError("fits must hold at least one width (or widths must, for a function)")
+
+    def draw(width):
+        fit = fits(width) if live else fits[width]
+        return plots.plot_fit(x, y, {f"width {width}": fit}, target=target,
+                              title=f"One hidden layer of {width} units")
+
     return interact_plot(
-        lambda width: plots.plot_fit(x, y, {f"width {width}": fits[width]}, target=target),
-        width=ipywidgets.SelectionSlider(options=sorted(fits), description="width"))
+        draw, width=ipywidgets.SelectionSlider(options=options, description="width"))
+
+
+def gradient_depth_explorer(norms, depths, names, first="sigmoid"):
+    """Choose a depth and an activation; see the gradient norm of every layer.
+
+    `norms(depth, name)` returns a dict {label: per-layer gradient norms, layer 1 first}
+    (computed live by the caller); `depths` (min, max) is the slider's range and `names`
+    the activations of the dropdown.
+    """
+    def draw(depth, activation):
+        runs = norms(depth, activation)
+        first_layer = ", ".join(f"{label}: {values[0]:.1e}" for label, values in runs.items())
+        return plots.plot_gradient_norms(
+            runs, title=f"{depth} hidden layers. Gradient at layer 1: {first_layer}")
+
+    return interact_plot(
+        draw, depth=ipywidgets.IntSlider(value=depths[0], min=depths[0], max=depths[1],
+                                         description="depth"),
+        activation=ipywidgets.Dropdown(options=list(names), value=first,
+                                       description="activation"))
+
+
+def backward_stepper(root):
+    """Walk the backward pass of a scalar `Value` one local rule at a time with a slider."""
+    from course.autodiff import _topological
+
+    rules = sum(1 for n in _topological(root) if n._prev)
+    return interact_plot(lambda step: plots.plot_backward_step(root, step),
+                         step=ipywidgets.IntSlider(value=0, min=0, max=rules,
+                                                   description="step"))
 
 
 def softmax_explorer(z=(1.60, 0.55, 0.98), y=0, limit=6.0):

@@ -35,7 +35,8 @@ def test_affine_backward_matches_central_differences(shape, seed):
     assert dx.shape == x.shape and dW.shape == W.shape and db.shape == b.shape
 
 
-ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "abs", "softplus", "identity"]
+ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "abs", "softplus", "identity",
+               "square"]
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -95,3 +96,35 @@ def test_step_passes_no_gradient():
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown activation 'relu6'"):
         layers.activation_forward(np.zeros(3), "relu6")
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes, seeds, st.sampled_from([0.1, 0.5, 0.8]))
+def test_dropout_backward_matches_central_differences_with_the_mask_fixed(shape, seed, p):
+    n, h, _ = shape
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, h))
+    dout = rng.standard_normal((n, h))
+    out, mask = layers.dropout_forward(x, p, seed=seed)
+    # the same seed draws the same mask, so the forward pass is a fixed linear map of x
+    f = lambda: layers.dropout_forward(x, p, seed=seed)[0]  # noqa: E731
+    dx = layers.dropout_backward(dout, mask)
+    assert rel_error(dx, numerical_gradient_array(f, x, dout)) < TOL
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], x[kept] / (1 - p))   # survivors scaled by 1/(1-p)
+
+
+def test_dropout_keeps_the_expected_value_and_drops_a_share_p():
+    x = np.ones((400, 500))
+    out, _ = layers.dropout_forward(x, 0.3, seed=1)
+    assert abs(np.mean(out == 0) - 0.3) < 0.005          # 200 000 draws: sd of the share 0.001
+    assert abs(out.mean() - 1.0) < 0.01                   # inverted: E[out] = x
+
+
+def test_dropout_at_test_time_is_the_identity():
+    x = np.arange(6.0).reshape(2, 3)
+    out, cache = layers.dropout_forward(x, 0.5, seed=0, train=False)
+    assert out is x and cache is None
+    assert layers.dropout_backward(np.ones_like(x), cache).tolist() == np.ones_like(x).tolist()
+    with pytest.raises(ValueError, match="drop probability"):
+        layers.dropout_forward(x, 1.0)

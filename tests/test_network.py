@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from autograd import grad
 
-from course.gradcheck import check_network, rel_error
+from course.gradcheck import check_network, numerical_gradient, rel_error
 from course.network import MLP, gradient_norms
 
 ACTS = {
@@ -130,3 +130,45 @@ def test_bad_configurations_are_clear_errors():
 def test_gradient_norms_lists_layers_in_order():
     grads = {"W1": np.ones((2, 2)), "b1": np.ones(2), "W2": np.zeros((2, 1)), "b2": np.ones(1)}
     assert gradient_norms(grads) == [2.0, 0.0]
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_dropout_network_gradients_match_central_differences_with_a_fixed_mask(skip):
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((7, 4)), rng.integers(0, 3, size=7)
+    net = MLP([4, 6, 6, 3], hidden="tanh", dropout=0.4, skip=skip, seed=2)
+
+    def loss_with_mask_5():
+        net._dropout_rng = np.random.default_rng(5)   # the same mask on every call
+        return net.loss(X, y)[0]
+
+    net._dropout_rng = np.random.default_rng(5)
+    _, grads = net.loss(X, y)
+    dropped = net._caches[0][3] == 0
+    assert dropped.any() and not dropped.all()          # some units dropped, not all
+    for k, p in net.params.items():
+        assert rel_error(grads[k], numerical_gradient(loss_with_mask_5, p)) < 1e-7, k
+
+
+def test_dropout_is_off_outside_training_and_changes_the_loss_inside():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)), rng.integers(0, 2, size=20)
+    plain, dropped = MLP([3, 16, 2], seed=1), MLP([3, 16, 2], seed=1, dropout=0.5)
+    assert np.array_equal(plain.forward(X), dropped.forward(X))      # same weights, no mask
+    assert np.array_equal(plain.predict(X), dropped.predict(X))
+    assert plain.loss(X, y)[0] != dropped.loss(X, y)[0]
+    with pytest.raises(ValueError, match="dropout"):
+        MLP([3, 4, 2], dropout=1.0)
+
+
+def test_width_for_budget_is_the_widest_network_within_the_budget():
+    from course.network import width_for_budget
+
+    assert width_for_budget(1, 1, 1, 169) == 56                 # 3 H + 1 = 169
+    assert width_for_budget(1, 1, 3, 169) == 8                  # 2 H^2 + 5 H + 1 = 169
+    for D, C, depth, budget in [(2, 2, 2, 300), (3, 1, 4, 1000), (1, 1, 2, 50)]:
+        H = width_for_budget(D, C, depth, budget)
+        assert MLP([D] + [H] * depth + [C]).num_parameters() <= budget
+        assert MLP([D] + [H + 1] * depth + [C]).num_parameters() > budget
+    with pytest.raises(ValueError, match="width 1"):
+        width_for_budget(10, 10, 3, 20)

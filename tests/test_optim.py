@@ -95,3 +95,21 @@ def test_train_rejects_mismatched_data():
     with pytest.raises(ValueError, match="must match"):
         optim.train(MLP([2, 2]), np.zeros((3, 2)), np.zeros(2, int), optim.SGD(0.1), 1,
                     progress=False)
+
+
+def test_optimizer_path_with_sgd_is_descent_path_and_momentum_follows_its_rule():
+    from course.optim import SGD, Momentum, descent_path, optimizer_path
+
+    def grad(w):
+        return np.array([1.0, 10.0]) * w
+
+    np.testing.assert_allclose(optimizer_path(SGD(0.05), grad, [1.0, 1.0], 30),
+                               descent_path(grad, [1.0, 1.0], 0.05, 30), rtol=0, atol=1e-15)
+    path = optimizer_path(Momentum(0.05, beta=0.5), grad, [1.0, -2.0], 3)
+    w, v, expected = np.array([1.0, -2.0]), np.zeros(2), [np.array([1.0, -2.0])]
+    for _ in range(3):                                   # v <- beta v - lr g, w <- w + v
+        v = 0.5 * v - 0.05 * grad(w)
+        w = w + v
+        expected.append(w)
+    np.testing.assert_allclose(path, expected, rtol=1e-14)
+    assert len(optimizer_path(SGD(1.0), lambda w: 1e200 * w, [1.0], 10)) < 11   # diverged

@@ -85,12 +85,12 @@ def test_real_registry_all_names():
     activations = pytest.importorskip("course.activations")
     if not hasattr(activations, "get"):
         pytest.skip("course.activations.get not written yet")
-    fig = plots.plot_activations(plots.ACTIVATION_NAMES)
-    assert len(fig.axes) == len(plots.ACTIVATION_NAMES)
+    fig = plots.plot_activations(plots.ACTIVATIONS)
+    assert len(fig.axes) == len(plots.ACTIVATIONS)
     for ax in fig.axes:
         assert len(ax.lines) == 2
         assert all(np.all(np.isfinite(line.get_ydata())) for line in ax.lines)
-    prelu = fig.axes[plots.ACTIVATION_NAMES.index("prelu")]
+    prelu = fig.axes[plots.ACTIVATIONS.index("prelu")]
     z = prelu.lines[1].get_xdata()
     expected = np.where(z > 0, 1.0, 0.25)  # PReLU slope a = 0.25 shown by default
     np.testing.assert_allclose(prelu.lines[1].get_ydata(), expected)
@@ -251,3 +251,69 @@ def test_plots_create_no_pyplot_figures(fake_activations):
     plots.plot_perceptron_step(X4, Y4, [1, 1], 0)
     plots.plot_loss_surface(lambda a, b: a * b, (0, 1), (0, 1), resolution=5)
     assert plt.get_fignums() == before
+
+
+def _value_graph():
+    from course.autodiff import Value
+
+    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
+    return (x + y) * z
+
+
+# One call of every public plotting function, with its default labels and titles.
+EVERY_PLOT = {
+    "plot_activation": lambda: plots.plot_activation("tanh"),
+    "plot_activations": lambda: plots.plot_activations(),
+    "plot_decision_boundary": lambda: plots.plot_decision_boundary(_linear_labels, X4, Y4,
+                                                                   resolution=20),
+    "plot_history": lambda: plots.plot_history({"train_loss": [1, 0.5], "val_loss": [1, 0.7],
+                                                "train_acc": [0.5, 1.0]}),
+    "plot_fit": lambda: plots.plot_fit([0, 1, 2], [0, 1, 4], {"f": [0, 1, 3], "g": [1, 1, 1]},
+                                       target=np.square),
+    "plot_gradient_norms": lambda: plots.plot_gradient_norms({"a": [1, 2], "b": [2, 2]}),
+    "plot_hidden_representation": lambda: plots.plot_hidden_representation(X4, Y4),
+    "plot_perceptron_step": lambda: plots.plot_perceptron_step(X4, Y4, [1, 1], 0),
+    "plot_loss_surface": lambda: plots.plot_loss_surface(
+        lambda a, b: a * a + b * b, (-1, 1), (-1, 1), path=[[1, 1], [0, 0]], resolution=9),
+    "plot_success_rates": lambda: plots.plot_success_rates({1: 0, 2: 3}, trials=4),
+    "plot_curves": lambda: plots.plot_curves([0, 1], {"a": [0, 1], "b": [1, 0]}),
+    "plot_softmax": lambda: plots.plot_softmax([1.0, 0.0, -1.0], y=0),
+    "plot_scaling": lambda: plots.plot_scaling([1, 2], {"a": [1, 2], "b": [2, 1]}),
+    "plot_linear_regions": lambda: plots.plot_linear_regions(
+        [0, 1, 2, 3], [0, 1, 0, 1], [[0], [0], [1], [1]]),
+    "plot_backward_step": lambda: plots.plot_backward_step(_value_graph(), 1),
+}
+
+
+def test_every_plotting_function_is_covered_by_the_label_check():
+    public = {name for name in dir(plots) if name.startswith("plot_")}
+    assert public == set(EVERY_PLOT)
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_PLOT))
+def test_every_figure_has_titles_labels_colour_bars_and_legends(name):
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import ListedColormap
+    from matplotlib.contour import ContourSet
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+
+    fig = EVERY_PLOT[name]()
+    assert isinstance(fig, Figure)
+    colour_bars = {id(ax) for ax in fig.axes if hasattr(ax, "_colorbar")}
+    panels = [ax for ax in fig.axes if id(ax) not in colour_bars]
+    assert panels
+    for ax in panels:
+        assert ax.get_title(), f"{name}: a panel has no title"
+        if ax.axison:  # a drawing with its axes switched off (a graph) needs only a title
+            assert ax.get_xlabel() and ax.get_ylabel(), f"{name}: unlabelled axis"
+        for mappable in [*ax.collections, *ax.images]:
+            if isinstance(mappable, (ContourSet, AxesImage)):
+                if isinstance(mappable.get_cmap(), ListedColormap):  # class colours
+                    assert ax.get_legend() is not None, f"{name}: classes without a legend"
+                else:
+                    assert mappable.colorbar is not None, f"{name}: colour map without a bar"
+        series = [a for a in [*ax.lines, *ax.collections]
+                  if isinstance(a, (Line2D, PathCollection))]
+        if len(series) >= 2:
+            assert ax.get_legend() is not None, f"{name}: {len(series)} series, no legend"

@@ -140,3 +140,22 @@ def test_a_live_control_becomes_its_default_figure_and_a_note():
     assert "first = sigmoid, T = 1.0" in nb.cells[1].source
     assert "JupyterLab" in nb.cells[1].source
     assert "widgets" not in nb.metadata
+
+
+def test_a_link_to_the_playground_becomes_a_download_and_a_missing_one_is_an_error(tmp_path):
+    chapters, downloads = tmp_path / "chapters", tmp_path / "downloads"
+    chapters.mkdir()
+    downloads.mkdir()
+    _notebook(chapters / "playground.ipynb", "x = 1")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "Try the [playground](playground.ipynb), then [chapter 3](03_activations.ipynb).")])
+    builder.link_companion_notebooks(nb, chapters, downloads)
+    text = nb.cells[0].source
+    assert "{download}`playground <../downloads/playground.ipynb>`" in text
+    assert "[chapter 3](03_activations.ipynb)" in text  # chapters stay page links
+    assert (downloads / "playground.ipynb").read_bytes() == \
+        (chapters / "playground.ipynb").read_bytes()
+    missing = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "See [the lab](lab.ipynb).")])
+    with pytest.raises(builder.BuildError, match="lab.ipynb"):
+        builder.link_companion_notebooks(missing, chapters, downloads)

@@ -56,7 +56,7 @@ def test_activation_explorer_compares_the_two_chosen_names(monkeypatch):
     monkeypatch.setattr(plots, "plot_activations", record)
     w = widgets.activation_explorer()
     assert record.calls[-1][0] == (["sigmoid", "relu"],)
-    assert list(control(w, "first").options) == list(plots.ACTIVATION_NAMES)
+    assert list(control(w, "first").options) == list(plots.ACTIVATIONS)
     control(w, "second").value = "softplus"
     assert record.calls[-1][0] == (["sigmoid", "softplus"],)
     assert w.result is record.figures[-1]
@@ -127,3 +127,56 @@ def test_width_explorer_shows_the_chosen_width(monkeypatch):
     assert args[0] is x and args[1] is y
     assert list(args[2]) == ["width 32"] and args[2]["width 32"] is fits[32]
     assert w.result is record.figures[-1]
+
+
+def test_width_explorer_refits_live_through_a_function(monkeypatch):
+    record = Recorder()
+    monkeypatch.setattr(plots, "plot_fit", record)
+    x = np.linspace(-1, 1, 5)
+    asked = []
+
+    def fit(width):
+        asked.append(width)
+        return x * width
+
+    w = widgets.width_explorer(fit, x, x ** 2, widths=[1, 4, 16])
+    assert asked == [1]
+    control(w, "width").value = 16
+    assert asked == [1, 16]
+    np.testing.assert_array_equal(record.calls[-1][0][2]["width 16"], x * 16)
+    assert record.calls[-1][1]["title"] == "One hidden layer of 16 units"
+
+
+def test_gradient_depth_explorer_asks_for_the_chosen_depth_and_activation(monkeypatch):
+    record = Recorder()
+    monkeypatch.setattr(plots, "plot_gradient_norms", record)
+    asked = []
+
+    def norms(depth, name):
+        asked.append((depth, name))
+        return {name: [10.0 ** -depth] * (depth + 1)}
+
+    w = widgets.gradient_depth_explorer(norms, (1, 12), ["sigmoid", "relu"])
+    control(w, "depth").value = 7
+    control(w, "activation").value = "relu"
+    assert asked == [(1, "sigmoid"), (7, "sigmoid"), (7, "relu")]
+    args, kwargs = record.calls[-1]
+    assert args[0] == {"relu": [1e-7] * 8}
+    assert kwargs["title"] == "7 hidden layers. Gradient at layer 1: relu: 1.0e-07"
+
+
+def test_backward_stepper_walks_every_local_rule_and_leaves_the_grads_alone():
+    from course.autodiff import Value
+
+    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
+    f = (x + y) * z
+    w = widgets.backward_stepper(f)
+    slider = control(w, "step")
+    assert (slider.min, slider.max) == (0, 2)            # two operations: * then +
+    texts = [t.get_text() for t in w.result.axes[0].texts]
+    assert sum("grad ?" in t for t in texts) == 4        # only f is reached at step 0
+    slider.value = 2
+    texts = [t.get_text() for t in w.result.axes[0].texts]
+    assert "x | data -2.00 | grad -4.00" in texts and "z | data -4.00 | grad 3.00" in texts
+    assert "step 2 of 2" in w.result.axes[0].get_title()
+    assert (x.grad, y.grad, z.grad, f.grad) == (0.0, 0.0, 0.0, 0.0)   # graph untouched

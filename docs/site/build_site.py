@@ -308,6 +308,24 @@ def figures_to_files(nb, stem: str, folder: Path) -> list[tuple[Path, str]]:
     return figures
 
 
+NOTEBOOK_LINK = re.compile(r"\[([^\]]+)\]\((?!\d\d_)([\w.-]+\.ipynb)\)")
+
+
+def link_companion_notebooks(nb, chapters_dir: Path, downloads: Path) -> None:
+    """Turn links to notebooks beside the chapters that are not chapters (the playground)
+    into download links, copying each notebook into the site's downloads."""
+    def download(m):
+        target = chapters_dir / m.group(2)
+        if not target.is_file():
+            raise BuildError(f"a link points to {target.name}, which is not in {chapters_dir}")
+        shutil.copy2(target, downloads / target.name)
+        return f"{{download}}`{m.group(1)} <../downloads/{target.name}>`"
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = NOTEBOOK_LINK.sub(download, cell.source)
+
+
 def add_download_link(nb, stem: str) -> None:
     """Open the page with a link to the chapter's own (unexecuted) notebook."""
     import nbformat
@@ -454,6 +472,7 @@ def build(out: Path = ROOT / "build" / "site", chapters_dir: Path = ROOT / "cour
         for path, nb in zip(paths, executed):
             shutil.copy2(path, src / "downloads" / path.name)
             join_inline_math_lines(nb)
+            link_companion_notebooks(nb, chapters_dir, src / "downloads")
             n_widgets = staticize_widgets(nb)
             figures = figures_to_files(nb, path.stem, src / "chapters" / "figures")
             if not figures:

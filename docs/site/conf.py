@@ -20,6 +20,8 @@ nb_render_markdown_format = "myst"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "attrs_inline"]
 myst_heading_anchors = 3
+# Display math ($$...$$) inside a paragraph, as the chapters write it and JupyterLab shows it.
+myst_dmath_double_inline = True
 suppress_warnings = ["myst.header"]
 
 mathjax_path = "mathjax/tex-chtml.js"
