@@ -34,4 +34,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf build submitted autograded feedback gradebook.db
+	rm -rf build submitted autograded feedback gradebook.db similarity

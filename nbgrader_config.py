@@ -31,3 +31,11 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.feedback_filter.StripHiddenTests",
 ]
+
+# `python -m autograder similarity`: flag a pair when this share of a submission's solution
+# code (names, comments, blank lines and order ignored; code of the release not counted) is
+# found in a classmate's, the course package or the instructor's solution. Flags never
+# change a grade. noise: shortest match counted, in characters of code stripped of names
+# and spaces (copydetect's noise threshold).
+c.Similarity.threshold = 0.45
+c.Similarity.noise = 25

@@ -10,5 +10,15 @@
 - ``feedback``: feedback that shows verdicts and never the hidden tests;
 - ``audit``: which known-bug variants of the reference solutions the hidden tests catch;
 - ``paths``: the list of assignments; ``cells``: nbgrader's questions about a cell;
-- ``build``, ``demo``: the main job, ``make course``.
+- ``build``, ``demo``: the main job, ``make course``;
+- ``similarity``: copied code flagged for the instructor; ``selfcheck``: the instructor's
+  solution graded before anyone; ``answers``: the modules a graded function may not use.
 """
+
+import sys as _sys
+
+# nbformat imports jsonschema, which imports rfc3987_syntax when it is installed (a
+# JupyterLab dependency); that module builds a grammar at import, about 2 s of CPU in
+# every process of the grader (the main one and each worker). Notebook validation never
+# checks IRI formats, so the grader's processes go without it.
+_sys.modules.setdefault("rfc3987_syntax", None)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {grade,feedback,audit} ...``."""
+"""Command line: ``python -m autograder {grade,feedback,audit,similarity} ...``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import audit
 
         return int(audit.main(argv[1:]) or 0)
+    if argv[:1] == ["similarity"]:
+        from autograder import similarity
+
+        return similarity.main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade a class on top of nbgrader.")
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--db")
     f.set_defaults(func=_feedback)
     sub.add_parser("audit", help="the bug audit (autograder.audit)")
+    sub.add_parser("similarity", help="flag copied code (autograder.similarity)")
     args = parser.parse_args(argv)
 
     from autograder.config import GradingError

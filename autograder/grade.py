@@ -46,6 +46,7 @@ from autograder.inputs import CourseAssignment
 from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
 from autograder.report import StudentResult, summary_table
 from autograder.sandbox import Limits, check_sandbox
+from autograder.selfcheck import self_check
 from autograder.staging import (  # noqa: F401
     repair_notebook,
     stage_submission,
@@ -276,6 +277,12 @@ class Grader:
         if not todo:
             return sorted(results, key=lambda r: r.student)
         runner, n_threads, close = self._start_workers(len(todo))
+        try:  # the instructor's solution first: a broken environment grades nobody
+            self_check(self, runner, todo)
+        except BaseException:
+            close()
+            runner.close()
+            raise
         bar = None
         if self.progress:
             from tqdm import tqdm

@@ -26,6 +26,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 UID_BASE = 61000
@@ -108,14 +109,76 @@ def uid_slot():
     raise SandboxError(f"all {N_SLOTS} sandbox uid slots are busy")
 
 
-def _package_dirs() -> list[str]:
+PACKAGES = ("course", "autograder")  # the kernel imports these, as the grader does
+
+
+def _package_dirs(names=PACKAGES) -> list[str]:
+    """The directories of the packages the grader imports (never importing them)."""
     dirs = []
-    for name in ("course", "autograder"):
+    for name in names:
         spec = importlib.util.find_spec(name)
         if spec and spec.submodule_search_locations:
             dirs.extend(str(Path(p).resolve()) for p in spec.submodule_search_locations
                         if os.path.isdir(p))
     return dirs
+
+
+def _locate(module: str) -> Path | None:
+    """Return the file or package directory of a module, without importing any of it."""
+    top, *rest = module.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if not rest:
+        if spec.submodule_search_locations:
+            return Path(next(iter(spec.submodule_search_locations))).resolve()
+        return Path(spec.origin).resolve() if spec.origin else None
+    if not spec.submodule_search_locations:
+        return None
+    base = Path(next(iter(spec.submodule_search_locations))).joinpath(*rest[:-1])
+    for path in (base / rest[-1], base / f"{rest[-1]}.py"):
+        if path.exists():
+            return path.resolve()
+    return None
+
+
+BLOCKED_MODULE = '''"""Not available in the grading sandbox."""
+raise ImportError(
+    "{name} is not available in the grading sandbox: a graded function must be your own "
+    "code, not the course package's answers, the grader's reference or judge, or an "
+    "automatic differentiation library")
+'''
+
+
+@lru_cache(maxsize=1)
+def hidden_from_kernel() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """What the sandboxed kernel may not see: ((module, path), ...) and directories to empty.
+
+    The modules are the course's answer modules, the grader's reference, judge, audit and
+    bug library, automatic differentiation libraries and ready-made network trainers
+    (the lists of :mod:`autograder.answers`); each file or package is replaced by one
+    that raises ImportError saying so. The bytecode caches of ``course`` and ``autograder``
+    (compiled answers) and the lecture notebooks are emptied. The kernel needs none of it:
+    it only runs the student's functions; the judge computes the right answers outside.
+    """
+    from autograder.answers import (
+        ANSWER_MODULES,
+        AUTODIFF_PACKAGES,
+        GRADER_MODULES,
+        OTHER_ANSWERS,
+    )
+
+    names = ([f"course.{m}" for m in ANSWER_MODULES] + list(GRADER_MODULES)
+             + list(AUTODIFF_PACKAGES) + list(OTHER_ANSWERS))
+    blocked = tuple((name, str(path)) for name in names
+                    if (path := _locate(name)) is not None)
+    emptied = [str(p) for d in _package_dirs() for p in Path(d).rglob("__pycache__")]
+    emptied += [str(p) for d in _package_dirs(("course",)) if (p := Path(d) / "chapters")
+                .is_dir()]
+    return blocked, tuple(sorted(emptied))
 
 
 class Sandbox:
@@ -136,6 +199,15 @@ class Sandbox:
             d.mkdir(parents=True, exist_ok=True)
             self.give(d)
         os.chmod(root, 0o755)
+        # The kernel imports exactly the course and autograder the grader imports, wherever
+        # they live: links to them, first on the kernel's path (read-only for the student).
+        self.packages = root / "packages"
+        self.packages.mkdir(exist_ok=True)
+        for name in PACKAGES:
+            dirs = _package_dirs((name,))
+            if dirs and not (self.packages / name).exists():
+                (self.packages / name).symlink_to(dirs[0], target_is_directory=True)
+        self.blocked = root.parent / "blocked"  # outside the directory the kernel may write
         self.env = {
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
             "HOME": str(self.home),
@@ -151,8 +223,29 @@ class Sandbox:
             "PYTHONDONTWRITEBYTECODE": "1",
             "NBGRADER_EXECUTION": "autograde",
             "AUTOGRADER_RECORD_DIR": str(self.record),
+            "PYTHONPATH": str(self.packages),
             **env,
         }
+
+    def hiding(self) -> list[str]:
+        """bwrap arguments laying a module that refuses import over every answer module, and
+        empty directories over bytecode caches (see :func:`hidden_from_kernel`)."""
+        blocked, emptied = hidden_from_kernel()
+        args = []
+        for i, (name, target) in enumerate(blocked):
+            text = BLOCKED_MODULE.format(name=name)
+            if os.path.isdir(target):
+                stub = self.blocked / str(i)
+                stub.mkdir(parents=True, exist_ok=True)
+                (stub / "__init__.py").write_text(text)
+            else:
+                stub = self.blocked / f"{i}.py"
+                stub.parent.mkdir(parents=True, exist_ok=True)
+                stub.write_text(text)
+            args += ["--ro-bind", str(stub), target]
+        for target in emptied:
+            args += ["--tmpfs", target, "--remount-ro", target]
+        return args
 
     def give(self, path: Path | str) -> None:
         """Hand a file or directory over to the sandbox uid."""
@@ -213,6 +306,7 @@ class Sandbox:
             if p and not p.startswith("/usr/"):
                 cmd += parents(p) + ["--ro-bind", p, p]
                 made.add(p)
+        cmd += self.hiding()
         cmd += parents(str(self.root)) + ["--bind", str(self.root), str(self.root),
                                           "--chdir", str(self.work), "--clearenv"]
         for k, v in self.env.items():

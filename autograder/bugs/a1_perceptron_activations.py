@@ -41,4 +41,12 @@ VARIANTS = [
     dict(name="relu_calls_course", description="relu returns course.activations.relu",
          patches=[(A, "    return np.maximum(z, 0)\n",
                    "    from course import activations\n    return activations.relu(z)\n")]),
+    # what the signature and the docstring promise
+    dict(name="perceptron_update_in_place", description="w += ... changes the w passed in",
+         patches=[(P, "w = w + lr * (t - y) * x", "w += lr * (t - y) * x")]),
+    dict(name="leaky_relu_ignores_alpha", description="the slope 0.01 whatever alpha is",
+         patches=[(A, "return np.where(z > 0, z, alpha * z)",
+                   "return np.where(z > 0, z, 0.01 * z)")]),
+    dict(name="leaky_relu_grad_ignores_alpha", description="the slope 0.01 whatever alpha is",
+         patches=[(A, "return np.where(z > 0, 1.0, alpha)", "return np.where(z > 0, 1.0, 0.01)")]),
 ]

@@ -58,4 +58,7 @@ VARIANTS = [
          patches=[(NUM, "(2 * h)", "h")]),
     dict(name="numgrad_does_not_restore_x", description="x is left changed",
          patches=[(NUM, "        x[i] = old\n        grad", "        grad")]),
+    dict(name="numgrad_ignores_h", description="a fixed step 1e-5 whatever h is passed",
+         patches=[(NUM, "    grad = np.zeros(x.shape)\n",
+                   "    h = 1e-5\n    grad = np.zeros(x.shape)\n")]),
 ]

@@ -40,4 +40,15 @@ VARIANTS = [
          patches=[(G, 'np.linalg.norm(grads[f"W{i}"])', 'np.linalg.norm(params[f"W{i}"])')]),
     dict(name="norms_of_biases", description="||db_l|| instead of ||dW_l||",
          patches=[(G, 'np.linalg.norm(grads[f"W{i}"])', 'np.linalg.norm(grads[f"b{i}"])')]),
+    # what the signature promises: the arguments are used
+    dict(name="minibatches_ignore_rng", description="a generator of its own, not the rng",
+         patches=[(B, "order = rng.permutation(N)",
+                   "order = np.random.default_rng(0).permutation(N)")]),
+    dict(name="minibatches_use_np_random", description="np.random.permutation, not the rng",
+         patches=[(B, "order = rng.permutation(N)", "order = np.random.permutation(N)")]),
+    dict(name="train_digits_loads_the_digits", description="trains on all the digits loaded "
+         "again, not on X_train, y_train",
+         patches=[(T, "    rng = np.random.default_rng(0)\n",
+                   "    rng = np.random.default_rng(0)\n"
+                   "    X_train, y_train = data.digits(seed=0)\n")]),
 ]

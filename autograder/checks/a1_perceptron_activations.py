@@ -34,11 +34,20 @@ class PerceptronUpdate(Check):
         return out
 
     def run(self, fns, c):
-        res = call(fns[0], c["w"].copy(), c["b"], c["x"].copy(), c["t"], c["lr"])
+        w_in, x_in = c["w"].copy(), c["x"].copy()
+        res = call(fns[0], w_in, c["b"], x_in, c["t"], c["lr"])
         w, b = unpack(res, 2, "perceptron_update", "w, b")
-        return {"w": w, "b": b}
+        # the arrays passed in, after the call: the docstring promises they are unchanged
+        return {"w": w, "b": b, "w_in": w_in.copy(), "x_in": x_in.copy()}
 
     def judge(self, c, o):
+        for name in ("w", "x"):
+            after = o.get(f"{name}_in")
+            if after is None or after.shape != c[name].shape or \
+                    not np.array_equal(after, c[name]):
+                return False, (f"perceptron_update changed the array {name} passed in, which "
+                               "its docstring promises to leave unchanged: compute a new "
+                               "array (w = w + ...), do not update in place (w += ...)")
         w, b = reference().perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"])
         z = float(np.dot(c["w"], c["x"]) + c["b"])
         alts_w, alts_b = [], []
@@ -128,32 +137,37 @@ class _Activation(Check):
             out.append(dict(z=z, info=dict(shape=z.shape, dtype=np.dtype(dtype).name)))
         return out
 
-    def extra_args(self):
+    def extra_args(self, c):
+        """Arguments after z (a parameter of the activation), drawn with the case."""
         return ()
 
     def run(self, fns, c):
         f, g = fns
-        z = c["z"]
-        out = {"f": call(f, z.copy(), *self.extra_args(), what=self.name),
-               "grad": call(g, z.copy(), *self.extra_args(), what=f"{self.name}_grad")}
+        z, extra = c["z"], self.extra_args(c)
+        out = {"f": call(f, z.copy(), *extra, what=self.name),
+               "grad": call(g, z.copy(), *extra, what=f"{self.name}_grad")}
         if z.dtype == np.float64:
             h = 1e-6
             zp, zm = z + h, z - h
-            fp = arr(call(f, zp, *self.extra_args(), what=self.name), self.name)
-            fm = arr(call(f, zm, *self.extra_args(), what=self.name), self.name)
+            fp = arr(call(f, zp, *extra, what=self.name), self.name)
+            fm = arr(call(f, zm, *extra, what=self.name), self.name)
             if fp.shape == z.shape and fm.shape == z.shape:
                 out["num"] = (fp.astype(np.float64) - fm) / (2 * h)
         return out
 
+    def reference(self, c):
+        """The activation and its derivative, as functions of z alone, for this case."""
+        return course_module("activations").get(self.name)
+
     def judge(self, c, o):
         z = c["z"].astype(np.float64)
-        f, g = course_module("activations").get(self.name)
+        f, g = self.reference(c)
         dt = c["z"].dtype.name
-        msg = compare(f"{self.name}(z)", o["f"], f(z), dt, alts=self.forward_alts(z))
+        msg = compare(f"{self.name}(z)", o["f"], f(z), dt, alts=self.forward_alts(z, c))
         if msg:
             return False, msg
         msg = compare(f"{self.name}_grad(z)", o["grad"], g(z), dt,
-                      alts=wrong_derivatives(self.name, z, f))
+                      alts=self.derivative_alts(z, c) + wrong_derivatives(self.name, z, f))
         if msg:
             return False, msg
         if "num" in o:
@@ -162,8 +176,11 @@ class _Activation(Check):
                 return False, msg
         return True, ""
 
-    def forward_alts(self, z):
+    def forward_alts(self, z, c):
         return ()
+
+    def derivative_alts(self, z, c):
+        return []
 
 
 @register
@@ -190,25 +207,57 @@ class Relu(_Activation):
 
 @register
 class LeakyRelu(_Activation):
-    """leaky_relu(z) with its default slope 0.01, and its derivative."""
+    """leaky_relu(z, alpha) and its derivative: the default slope 0.01 and others."""
 
     name = "leaky_relu"
     kink = True
+    DEFAULT = 0.01
 
-    def forward_alts(self, z):
-        out = []
-        for a in (0.0, 0.1, 0.2, 1.0):
-            out.append((f"the slope for z < 0 is {a}, it should be 0.01",
-                        np.where(z > 0, z, a * z)))
+    def cases(self, rng):
+        out = super().cases(rng)
+        for k, c in enumerate(out):  # the first two cases leave alpha at its default
+            if k >= 2:
+                c["alpha"] = float(rng.choice([0.05, 0.1, 0.2, 0.3]))
+                c["info"]["alpha"] = c["alpha"]
         return out
+
+    def extra_args(self, c):
+        return (c["alpha"],) if "alpha" in c else ()
+
+    def reference(self, c):
+        a = course_module("activations")
+        alpha = c.get("alpha", self.DEFAULT)
+        return (lambda z: a.leaky_relu(z, alpha)), (lambda z: a.leaky_relu_grad(z, alpha))
+
+    def forward_alts(self, z, c):
+        alpha = c.get("alpha", self.DEFAULT)
+        out = []
+        for a in (0.0, 0.01, 0.1, 0.2, 1.0):
+            if a == alpha:
+                continue
+            label = f"the slope for z < 0 is {a:g}, it should be {alpha:g}"
+            if a == self.DEFAULT:
+                label += " (the alpha passed in is not used)"
+            out.append((label, np.where(z > 0, z, a * z)))
+        return out
+
+    def derivative_alts(self, z, c):
+        alpha = c.get("alpha", self.DEFAULT)
+        if alpha == self.DEFAULT:
+            return []
+        return [(f"the slope for z < 0 is {self.DEFAULT:g}, it should be {alpha:g} (the "
+                 "alpha passed in is not used)", np.where(z > 0, 1.0, self.DEFAULT))]
 
     def judge(self, c, o):
         ok, msg = super().judge(c, o)
-        if not ok and "leaky_relu_grad" in msg and o["grad"].shape == c["z"].shape:
+        alpha = c.get("alpha", self.DEFAULT)
+        if not ok and "leaky_relu_grad" in msg and "slope" not in msg and \
+                o["grad"].shape == c["z"].shape:
             neg = c["z"] < 0
             if neg.any():
                 slope = float(np.median(o["grad"][neg]))
-                if abs(slope - 0.01) > 1e-6:
-                    msg += f"; for z < 0 your derivative is {slope:.4g}, it should be 0.01"
+                if abs(slope - alpha) > 1e-6:
+                    msg += f"; for z < 0 your derivative is {slope:.4g}, it should be " \
+                           f"{alpha:g}"
         return ok, msg
 

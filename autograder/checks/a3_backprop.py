@@ -297,10 +297,12 @@ def _fn_value(kind, A, x):
 
 @register
 class NumericalGradient(Check):
-    """numerical_gradient(f, x) by central differences, leaving x unchanged."""
+    """numerical_gradient(f, x, h) by central differences with the step h, leaving x as it
+    was; the step is the default 1e-5 or one large enough for its O(h^2) error to show."""
 
     name = "numerical_gradient"
     functions = ("numerical_gradient",)
+    DEFAULT_H = 1e-5
 
     def cases(self, rng):
         out = []
@@ -309,30 +311,51 @@ class NumericalGradient(Check):
                 (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
             x = rng.uniform(-2, 2, shape)
             A = rng.uniform(1, 4, shape)
-            out.append(dict(x=x, A=A, kind=kind, info=dict(f=kind, shape=shape)))
+            case = dict(x=x, A=A, kind=kind, info=dict(f=kind, shape=shape))
+            if k >= 3:  # the step passed in must be the step used
+                case["h"] = float(rng.choice([0.05, 0.1, 0.2]))
+                case["info"]["h"] = case["h"]
+            out.append(case)
         return out
 
     def run(self, fns, c):
         x = c["x"].copy()
         A, kind = c["A"], c["kind"]
-        g = call(fns[0], lambda v: _fn_value(kind, A, v), x, what="numerical_gradient")
+        h = (c["h"],) if "h" in c else ()
+        g = call(fns[0], lambda v: _fn_value(kind, A, v), x, *h, what="numerical_gradient")
         return {"grad": g, "x_after": x}
+
+    @staticmethod
+    def differences(kind, A, x, h, central=True):
+        """The difference quotients of the case's function at x with step h."""
+        out = np.zeros_like(x)
+        f0 = _fn_value(kind, A, x)
+        for i in np.ndindex(x.shape):
+            xp, xm = x.copy(), x.copy()
+            xp[i] += h
+            xm[i] -= h
+            out[i] = (_fn_value(kind, A, xp) - _fn_value(kind, A, xm)) / (2 * h) if central \
+                else (_fn_value(kind, A, xp) - f0) / h
+        return out
 
     def judge(self, c, o):
         x, A, kind = c["x"], c["A"], c["kind"]
         if o["x_after"].shape != x.shape or not np.allclose(o["x_after"], x, rtol=0, atol=1e-12):
             return False, "numerical_gradient changed x: put back x[i] after each evaluation"
+        got = o["grad"]
+        if "h" in c:  # a large step: the result is the central difference with that step
+            label = f"the numerical gradient with h={c['h']:g}"
+            want = self.differences(kind, A, x, c["h"])
+            msg = compare(label, got, want, tol=1e-7)
+            if msg and got.shape == x.shape and close(got, reference().smooth_function_grad(
+                    kind, A, x), 1e-4):
+                msg = (f"{label} is the exact gradient, not the central difference with "
+                       "that step: the step h passed in is not used (a fixed small step?)")
+            return msg is None, msg or ""
         want = reference().smooth_function_grad(kind, A, x)
-        h = 1e-5
-        fwd = np.zeros_like(x)
-        f0 = _fn_value(kind, A, x)
-        for i in np.ndindex(x.shape):
-            xp = x.copy()
-            xp[i] += h
-            fwd[i] = (_fn_value(kind, A, xp) - f0) / h
+        fwd = self.differences(kind, A, x, self.DEFAULT_H, central=False)
         alts = [("a one-sided difference (f(x + h) - f(x)) / h, whose error is O(h); use "
                  "central differences (f(x + h) - f(x - h)) / 2h", fwd)]
-        got = o["grad"]
         if got.shape == x.shape and np.all(np.isfinite(got)) and rel_error(got, fwd) < 1e-3 \
                 and rel_error(got, want) > 1e-7:
             return False, (f"the gradient is off by {rel_error(got, want):.1e}; likely: "

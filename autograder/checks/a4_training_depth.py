@@ -100,12 +100,20 @@ class Minibatches(Check):
                                                                                 batch_size=B)))
         return out
 
-    def run(self, fns, c):
-        res = call(fns[0], c["N"], c["B"], np.random.default_rng(c["seed"]),
-                   what="minibatch_indices")
+    @staticmethod
+    def _batches(fn, N, B, seed):
+        res = call(fn, N, B, np.random.default_rng(seed), what="minibatch_indices")
         batches = [arr(b, "a batch") for b in list(res)]
-        return {"indices": np.concatenate([b.reshape(-1) for b in batches]) if batches
-                else np.zeros(0, int), "sizes": np.array([b.size for b in batches])}
+        return (np.concatenate([b.reshape(-1) for b in batches]) if batches
+                else np.zeros(0, int)), np.array([b.size for b in batches])
+
+    def run(self, fns, c):
+        idx, sizes = self._batches(fns[0], c["N"], c["B"], c["seed"])
+        # the shuffle must come from the rng passed in: the same state gives the same
+        # batches, another state other batches
+        again, _ = self._batches(fns[0], c["N"], c["B"], c["seed"])
+        other, _ = self._batches(fns[0], c["N"], c["B"], c["seed"] + 1)
+        return {"indices": idx, "sizes": sizes, "again": again, "other": other}
 
     def judge(self, c, o):
         N, B = c["N"], c["B"]
@@ -123,6 +131,14 @@ class Minibatches(Check):
             return False, f"batch sizes {list(sizes)}, expected {want_sizes}"
         if N >= 20 and np.array_equal(idx, np.arange(N)):
             return False, "the examples are not shuffled: use rng.permutation(N)"
+        again, other = o.get("again"), o.get("other")
+        if again is None or not np.array_equal(again, idx):
+            return False, ("two calls with generators in the same state gave different "
+                           "batches: draw the shuffle from the rng passed in "
+                           "(rng.permutation(N)), not from np.random")
+        if N >= 20 and (other is None or np.array_equal(other, idx)):
+            return False, ("generators in different states gave the same batches: the rng "
+                           "passed in is not used; shuffle with rng.permutation(N)")
         return True, ""
 
 
@@ -141,8 +157,13 @@ class TrainDigits(Check):
 
         X, y = digits(seed=0)
         Xtr, ytr, Xva, yva, _, _ = split(X, y, (0.6, 0.2, 0.2), seed=int(rng.integers(2**31)))
-        return [dict(X=Xtr, y=ytr, Xval=Xva, yval=yva,
-                     info=dict(N_train=len(Xtr), N_val=len(Xva)))]
+        # features and class labels permuted: a network trained on any data but the
+        # X_train, y_train passed in (the digits loaded again) cannot score
+        cols, labels = rng.permutation(X.shape[1]), rng.permutation(10)
+        return [dict(X=Xtr[:, cols], y=labels[ytr], Xval=Xva[:, cols], yval=labels[yva],
+                     Xval_plain=Xva, yval_plain=yva,
+                     info=dict(N_train=len(Xtr), N_val=len(Xva),
+                               features_and_labels="permuted"))]
 
     def run(self, fns, c):
         params = call(fns[0], c["X"].copy(), c["y"].copy(), what="train_digits")
@@ -165,6 +186,12 @@ class TrainDigits(Check):
                           f"(N, 10)"
         acc = float(np.mean(np.argmax(scores, axis=1) == c["yval"]))
         if not np.isfinite(scores).all() or acc < TARGET_ACCURACY:
+            plain = reference().relu_mlp_scores(
+                c["Xval_plain"], {k: v.astype(np.float64) for k, v in o.items()})
+            if np.mean(np.argmax(plain, axis=1) == c["yval_plain"]) >= TARGET_ACCURACY:
+                return False, (f"validation accuracy {acc:.3f}: the network was trained on "
+                               "other data than the X_train, y_train passed in (here their "
+                               "features and labels are permuted); train on the arguments")
             return False, (f"validation accuracy {acc:.3f}, below the target "
                            f"{TARGET_ACCURACY}: train longer, or tune the learning rate")
         return True, f"validation accuracy {acc:.3f}"

@@ -2,8 +2,11 @@
 
 :func:`call` runs the function under a profiler hook that notices any call into the
 course's answer modules, the grader's reference and judges, or an automatic
-differentiation library, and refuses the result. :func:`arr` and :func:`unpack` turn what
-a student returned into plain arrays, or a :class:`StudentError` saying what is wrong.
+differentiation library (:mod:`autograder.answers`), and refuses the result. That is a
+courtesy in a student's own Jupyter (a profiler hook can be switched off); in the
+sandboxed grader those modules are not on the kernel's file system at all. :func:`arr`
+and :func:`unpack` turn what a student returned into plain arrays, or a
+:class:`StudentError` saying what is wrong.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ import sys
 
 import numpy as np
 
-# Modules whose code a graded function may not run: the course's answers and autodiff.
-ANSWER_MODULES = ("activations", "losses", "layers", "network", "optim", "gradcheck",
-                  "autodiff")
-AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow", "keras",
-                     "micrograd")
-OTHER_ANSWERS = ("sklearn.neural_network",)  # a ready-made MLP trainer
-GRADER_MODULES = ("autograder.reference", "autograder.judge", "autograder.audit",
-                  "autograder.bugs")
+# Modules whose code a graded function may not run (in the sandbox they are absent).
+from autograder.answers import (
+    ANSWER_MODULES,
+    AUTODIFF_PACKAGES,
+    GRADER_MODULES,
+    OTHER_ANSWERS,
+)
+
 CHECKS_PACKAGE = "autograder.checks"
 # Functions of the checks package that compute the right answers.
 JUDGING_CODE = {"judge", "judge_all", "judge_call", "judge_notebook"}

@@ -1,0 +1,335 @@
+"""Similarity report: which submissions share code with a classmate or with the course.
+
+``python -m autograder similarity <assignment>`` compares the solution code of every
+submission in ``submitted/<student>/<assignment>/`` with every other one, and each with
+the course package's source (``course/*.py``) and the instructor's solution
+(``source/<assignment>/``). The comparison is copydetect's, which fingerprints code
+like MOSS (winnowing, Schleimer, Wilkerson and Aiken, SIGMOD 2003) after Pygments has
+replaced every name by a placeholder and dropped comments and whitespace: renamed
+variables, reordered functions, new comments and blank lines leave the fingerprints as
+they were. Code the release gives every student (signatures, docstrings, the stub) is
+boilerplate and never counts.
+
+It writes ``similarity/<assignment>/report.html`` (pairs ranked, the matching regions
+side by side and highlighted; one self-contained file) and ``pairs.csv``. It flags pairs
+whose score reaches ``c.Similarity.threshold`` of ``nbgrader_config.py``; it reads
+notebooks as JSON, never runs their code and never touches the gradebook: a flag is for
+the instructor to look at, not a grade.
+
+The solution code of a submission is the source of its nbgrader solution code cells
+(:func:`nbgrader.utils.is_solution`, or a ``grade_id`` that is a solution cell in
+``source/``), plus code cells the student added (no nbgrader metadata, not in the release).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from copydetect import CodeFingerprint, compare_files
+from nbgrader.utils import is_solution
+from scipy import sparse
+
+from autograder.similarity_report import write_csv, write_html
+
+# copydetect's noise threshold k and guarantee threshold t count characters of the
+# filtered code (names replaced by one letter, no spaces): k = 25 is its default; every
+# k-gram is kept (t = k, winnowing window 1) since a class's solutions are short.
+DEFAULTS = {"threshold": 0.5, "noise": 25, "guarantee": 25}
+SOLUTION = "solution"  # kind of the instructor's solution document
+COURSE = "course"  # kind of a course package module
+SUBMISSION = "submission"
+
+
+@dataclass(frozen=True)
+class Document:
+    """Code to compare: a student's solution code, a course module or the instructor's."""
+
+    name: str
+    kind: str  # submission | course | solution
+    code: str
+    parts: tuple[tuple[str, int], ...] = ()  # (file name, offset in code) of a joined source
+
+
+@dataclass(eq=False)
+class Pair:
+    """Two documents and how much of each is found in the other."""
+
+    a: Document
+    b: Document
+    share_a: float  # fraction of a's code (tokens) found in b
+    share_b: float
+    tokens: int  # matched tokens of a
+    prints: tuple[CodeFingerprint, CodeFingerprint] = field(repr=False)
+
+    @cached_property
+    def _slices(self) -> tuple[np.ndarray, np.ndarray]:
+        return compare_files(*self.prints)[2]
+
+    @property
+    def slices_a(self) -> np.ndarray:
+        """Where the matches lie in a's code: an array of [starts, ends] (characters)."""
+        return self._slices[0]
+
+    @property
+    def slices_b(self) -> np.ndarray:
+        return self._slices[1]
+
+    @property
+    def score(self) -> float:
+        """The ranking score: for two submissions the larger share (a short answer copied
+        into a long one still shows), against the course or the solution the share of the
+        submission."""
+        if self.b.kind == SUBMISSION:
+            return max(self.share_a, self.share_b)
+        return self.share_a
+
+
+@dataclass
+class Report:
+    assignment: str
+    pairs: list[Pair]  # every pair sharing code, best first
+    threshold: float
+    submissions: int
+    references: list[str]
+    problems: dict[str, str]  # student -> why their notebook was not read
+    seconds: float
+    html: Path | None = None
+    csv: Path | None = None
+
+    @property
+    def flagged(self) -> list[Pair]:
+        return [p for p in self.pairs if p.score >= self.threshold]
+
+
+# ------------------------------------------------------------------ reading code
+
+
+def _cell_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solution_code(nb, solution_ids=(), release_sources=frozenset()) -> str:
+    """Return the code a student wrote in a notebook: its solution code cells, joined.
+
+    A cell counts when nbgrader marks it a solution (``is_solution``) or its ``grade_id``
+    is in ``solution_ids``; a code cell without nbgrader metadata counts unless its source
+    is one of ``release_sources`` (a cell the student added or retyped).
+    """
+    parts = []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if is_solution(cell) or (_cell_id(cell) in solution_ids):
+            parts.append(cell.source)
+        elif not meta and cell.source.strip() and cell.source not in release_sources:
+            parts.append(cell.source)
+    return "\n\n\n".join(p.rstrip() for p in parts) + "\n" if parts else ""
+
+
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
+
+
+def instructor(root: Path, assignment: str) -> tuple[str, set[str]]:
+    """Return the instructor's solution code and the grade_ids of its solution cells."""
+    folder = root / "source" / assignment
+    nbs = [_read(p) for p in _notebooks(folder)]
+    if not nbs:
+        raise FileNotFoundError(f"no notebook in {folder}")
+    ids = {_cell_id(c) for nb in nbs for c in nb.cells if is_solution(c)} - {None}
+    return "".join(solution_code(nb) for nb in nbs), ids
+
+
+def release(root: Path, assignment: str) -> tuple[str, frozenset[str]]:
+    """Return the release's solution code (the boilerplate) and the sources of all its cells."""
+    folder = root / "release" / assignment
+    nbs = [_read(p) for p in _notebooks(folder)]
+    if not nbs:
+        raise FileNotFoundError(f"no notebook in {folder}: run nbgrader generate_assignment "
+                                f"{assignment} first")
+    sources = frozenset(c.source for nb in nbs for c in nb.cells)
+    return "".join(solution_code(nb) for nb in nbs), sources
+
+
+def submissions(root: Path, assignment: str, solution_ids=(), release_sources=frozenset()
+                ) -> tuple[dict[str, str], dict[str, str]]:
+    """Return ({student: solution code}, {student: why it could not be read})."""
+    codes, problems = {}, {}
+    base = root / "submitted"
+    for folder in sorted(base.glob(f"*/{assignment}")) if base.is_dir() else []:
+        student = folder.parent.name
+        paths = _notebooks(folder)
+        if not paths:
+            problems[student] = "no notebook"
+            continue
+        try:
+            codes[student] = "".join(solution_code(_read(p), solution_ids, release_sources)
+                                     for p in paths)
+        except Exception as e:  # invalid JSON, not a notebook: say so, go on
+            problems[student] = f"unreadable notebook: {type(e).__name__}: {e}"
+    return codes, problems
+
+
+def course_package() -> Document:
+    """The source of the installed ``course`` package (read, not imported) as one document.
+
+    One document, not one per module: code pasted from several modules adds up.
+    """
+    spec = importlib.util.find_spec("course")
+    code, parts = "", []
+    for folder in spec.submodule_search_locations or []:
+        for path in sorted(Path(folder).glob("*.py")):
+            parts.append((f"course/{path.name}", len(code)))
+            code += path.read_text() + "\n\n"
+    return Document("course package", COURSE, code, tuple(parts))
+
+
+# ------------------------------------------------------------------ comparing
+
+
+def _fingerprint(doc: Document, noise: int, guarantee: int, boilerplate) -> CodeFingerprint:
+    return CodeFingerprint(doc.name, noise, guarantee - noise + 1, boilerplate,
+                           language="python", fp=io.StringIO(doc.code))
+
+
+def _matched_tokens(prints: list[CodeFingerprint], k: int) -> np.ndarray:
+    """Return T with T[a, b] = how many tokens of document a are matched in document b.
+
+    The same number as copydetect's ``compare_files`` (the tokens covered by the k-grams
+    of a whose fingerprint b also has), for all pairs at once: an inverted index maps each
+    fingerprint to the documents holding it, and the union of the k-token windows is summed
+    per document from the sorted start positions.
+    """
+    ids: dict[int, int] = {}
+    rows, cols, starts = [], [], []
+    for d, fp in enumerate(prints):
+        pos, hid = [], []
+        for h, where in fp.hash_idx.items():
+            i = ids.setdefault(h, len(ids))
+            rows.append(i)
+            cols.append(d)
+            pos.extend(where)
+            hid.extend([i] * len(where))
+        order = np.argsort(pos, kind="stable")
+        starts.append((np.asarray(pos, dtype=np.int64)[order],
+                       np.asarray(hid, dtype=np.int64)[order]))
+    n = len(prints)
+    holders = sparse.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)),
+                                shape=(len(ids), n))
+    tokens = np.zeros((n, n), dtype=np.int64)
+    for a, (pos, hid) in enumerate(starts):
+        if not len(pos):
+            continue
+        # (other document, start position) of every window of a that the other one shares
+        shared = holders[hid].tocoo()
+        other, at = shared.col, pos[shared.row]
+        keep = other != a
+        other, at = other[keep], at[keep]
+        order = np.lexsort((at, other))
+        other, at = other[order], at[order]
+        if not len(at):
+            continue
+        same = np.r_[False, other[1:] == other[:-1]]
+        step = np.where(same, np.minimum(np.diff(at, prepend=0), k), k)
+        tokens[a] = np.bincount(other, weights=step, minlength=n).astype(np.int64)
+    return tokens
+
+
+def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS["noise"],
+            guarantee: int = DEFAULTS["guarantee"]) -> list[Pair]:
+    """Compare every submission with every other and with every reference document.
+
+    Returns the pairs that share code, best score first; pairs of two reference documents
+    are not compared. Shares are copydetect's: matched tokens over the tokens a document's
+    fingerprints cover, boilerplate excluded.
+    """
+    common = np.array([])
+    if boilerplate.strip():
+        common = np.unique(np.array(list(_fingerprint(
+            Document("boilerplate", "", boilerplate), noise, noise, None).hashes)))
+    prints = [_fingerprint(d, noise, guarantee, common) for d in docs]
+    tokens = _matched_tokens(prints, noise)
+    cover = np.array([max(fp.token_coverage, 1) for fp in prints])
+    student = np.array([d.kind == SUBMISSION for d in docs])
+    pairs = []
+    for i, j in zip(*np.nonzero(tokens)):
+        if not student[i] or (student[j] and j < i):  # each pair once, a submission first
+            continue
+        pairs.append(Pair(docs[i], docs[j], tokens[i, j] / cover[i], tokens[j, i] / cover[j],
+                          int(tokens[i, j]), (prints[i], prints[j])))
+    pairs.sort(key=lambda p: (-p.score, -p.tokens, p.a.name, p.b.name))
+    return pairs
+
+
+# ------------------------------------------------------------------ configuration, run
+
+
+def settings(root: Path) -> dict[str, float]:
+    """The ``Similarity`` section of the course's nbgrader_config.py over the defaults."""
+    from autograder.config import load_config
+
+    section = load_config(root).get("Similarity", {})
+    return {k: type(v)(section[k]) if k in section else v for k, v in DEFAULTS.items()}
+
+
+def run(assignment: str, root: Path | str | None = None, threshold: float | None = None,
+        out: Path | str | None = None) -> Report:
+    """Compare the class's submissions of an assignment and write the report and the CSV."""
+    from autograder.config import find_course_root
+
+    root = Path(root).resolve() if root else find_course_root()
+    conf = settings(root)
+    if threshold is not None:
+        conf["threshold"] = threshold
+    t0 = time.perf_counter()
+    boilerplate, release_sources = release(root, assignment)
+    reference, ids = instructor(root, assignment)
+    codes, problems = submissions(root, assignment, ids, release_sources)
+    refs = [Document("instructor's solution", SOLUTION, reference), course_package()]
+    docs = [Document(s, SUBMISSION, c) for s, c in codes.items()] + refs
+    pairs = compare(docs, boilerplate, int(conf["noise"]), int(conf["guarantee"]))
+    report = Report(assignment, pairs, conf["threshold"], len(codes), [r.name for r in refs],
+                    problems, time.perf_counter() - t0)
+    folder = Path(out) if out else root / "similarity" / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    report.csv = write_csv(report, folder / "pairs.csv")
+    report.html = write_html(report, folder / "report.html")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m autograder similarity",
+                                 description="Flag submissions that share code with a "
+                                 "classmate, the course package or the instructor's solution.")
+    ap.add_argument("assignment")
+    ap.add_argument("--root", help="course directory (default: the one with nbgrader_config.py)")
+    ap.add_argument("--threshold", type=float, help="flag pairs scoring at least this "
+                    "(0 to 1; default: c.Similarity.threshold)")
+    args = ap.parse_args(argv)
+    try:
+        report = run(args.assignment, args.root, args.threshold)
+    except FileNotFoundError as e:
+        print(f"autograder similarity: error: {e}")
+        return 2
+    print(f"{report.submissions} submissions, {len(report.pairs)} pairs sharing code, "
+          f"{len(report.flagged)} flagged (score >= {report.threshold:.2f}) "
+          f"in {report.seconds:.1f} s")
+    for p in report.flagged[:20]:
+        print(f"  {p.score:6.0%}  {p.a.name}  ~  {p.b.name}")
+    for student, why in sorted(report.problems.items()):
+        print(f"  not read: {student}: {why}")
+    print(f"report: {report.html}\ntable:  {report.csv}")
+    return 0

@@ -1,0 +1,178 @@
+"""The hidden checks hold a graded function to everything its signature and docstring say.
+
+- every parameter of every graded function takes more than one value across the hidden
+  cases, so a function that ignores one of its arguments loses points: each parameter in
+  turn is frozen to the value of the first hidden case, and the check must fail;
+- where a docstring promises that the arrays passed in are left unchanged (or restored),
+  a function that changes them in place loses points.
+
+The functions are the instructor's solutions (source/), wrapped; the checks judge in this
+process, as in a student's own Jupyter.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import checks
+from autograder.paths import ROOT, assignments
+
+ASSIGNMENTS = assignments()
+SLOW = {"train_digits"}  # trains a network per case: covered by the audit's variants
+SEEDS = (11, 12)
+PROMISE = re.compile(r"left unchanged|restored before it returns|not modified", re.I)
+
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+@pytest.fixture(scope="module")
+def solutions():
+    """{function name: the instructor's function}, from every assignment's solution."""
+    ns: dict = {}
+    for a in ASSIGNMENTS:
+        nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and not _is_test(cell):
+                code = "\n".join(line for line in cell.source.splitlines()
+                                 if not line.lstrip().startswith(("%", "!")))
+                exec(compile(code, f"{a}", "exec"), ns)
+    return ns
+
+
+def _check_calls() -> dict[str, tuple[str, ...]]:
+    """{check name: the names of the functions its test cells pass it}, from source/."""
+    out = {}
+    for a in ASSIGNMENTS:
+        nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not _is_test(cell):
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and getattr(node.func.value, "id", None) == "checks":
+                    out[node.func.attr] = tuple(a.id for a in node.args
+                                                if isinstance(a, ast.Name))
+    return out
+
+
+CALLS = _check_calls()
+
+
+def graded():
+    """(check name, position, function name) of every graded function of every check."""
+    return [(name, i, fname) for name, fnames in sorted(CALLS.items())
+            for i, fname in enumerate(fnames)]
+
+
+def _digest(v):
+    if isinstance(v, np.ndarray):
+        return ("array", v.shape, v.dtype.str,
+                hashlib.sha1(np.ascontiguousarray(v).tobytes()).hexdigest())
+    if isinstance(v, np.random.Generator):
+        return ("rng", repr(v.bit_generator.state))
+    if isinstance(v, dict):
+        return ("dict", tuple(sorted((k, _digest(x)) for k, x in v.items())))
+    if isinstance(v, (list, tuple)):
+        return ("seq", tuple(_digest(x) for x in v))
+    if callable(v):
+        return ("callable", id(v))
+    return ("value", repr(v))
+
+
+def _run(chk, fns, seed):
+    cases = chk.cases(checks.case_rng(chk.name, True, seed))
+    return chk.judge_all(cases, [chk.safe_run(fns, c) for c in cases])
+
+
+def _spy(fn, calls: list):
+    sig = inspect.signature(fn)
+
+    def spy(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        calls.append(dict(bound.arguments))
+        return fn(*args, **kwargs)
+    spy.__name__ = fn.__name__
+    return spy
+
+
+def test_every_check_is_called_by_a_test_cell():
+    assert set(CALLS) == set(checks.CHECKS)
+    for name, fnames in CALLS.items():
+        assert len(fnames) == len(checks.CHECKS[name].functions), name
+
+
+@pytest.mark.parametrize("check,i,function", [g for g in graded() if g[0] not in SLOW])
+def test_a_function_ignoring_any_argument_loses_points(solutions, check, i, function):
+    chk = checks.CHECKS[check]
+    fns = [solutions[f] for f in CALLS[check]]
+    assert _run(chk, fns, SEEDS[0])[0], "the instructor's solution must pass"
+    calls: list = []
+    _run(chk, [_spy(f, calls) if k == i else f for k, f in enumerate(fns)], SEEDS[0])
+    assert calls, f"the hidden cases of {check} never call {function}"
+    sig = inspect.signature(fns[i])
+    for param in sig.parameters:
+        values = {_digest(c[param]) for c in calls}
+        assert len(values) > 1, f"{function}({param}=...) gets one value in every case"
+        first = calls[0][param]
+
+        def ignoring(*args, _param=param, _first=first, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            if isinstance(_first, np.random.Generator):  # a fixed stream, every call
+                bound.arguments[_param] = np.random.default_rng(0)
+            else:
+                bound.arguments[_param] = _first
+            return fns[i](*bound.args, **bound.kwargs)
+        ignoring.__name__ = function
+        ok, msg = _run(chk, [ignoring if k == i else f for k, f in enumerate(fns)], SEEDS[1])
+        assert not ok, f"{function} ignoring {param!r} still passes: {msg}"
+
+
+def _promising():
+    """(check, function) whose docstring promises to leave its array arguments as they were."""
+    out = []
+    for a in ASSIGNMENTS:
+        nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if not (cell.cell_type == "code" and cell.metadata.get("nbgrader", {})
+                    .get("solution")):
+                continue
+            for m in re.finditer(r'def (\w+)\(.*?\):\n\s+"""(.*?)"""', cell.source, re.S):
+                if PROMISE.search(" ".join(m.group(2).split())):
+                    out += [(name, m.group(1)) for name, fnames in CALLS.items()
+                            if m.group(1) in fnames]
+    return out
+
+
+def test_the_promises_are_found():
+    assert set(_promising()) >= {("perceptron_update", "perceptron_update"),
+                                 ("numerical_gradient", "numerical_gradient")}
+
+
+@pytest.mark.parametrize("check,function", _promising())
+def test_changing_the_arrays_passed_in_loses_points(solutions, check, function):
+    chk = checks.CHECKS[check]
+    fns = [solutions[f] for f in CALLS[check]]
+    i = CALLS[check].index(function)
+
+    def changes_its_inputs(*args, **kwargs):
+        result = fns[i](*args, **kwargs)
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.writeable:
+                a += 1.0  # the right result, and the caller's arrays changed
+        return result
+    changes_its_inputs.__name__ = function
+    ok, msg = _run(chk, [changes_its_inputs if k == i else f for k, f in enumerate(fns)],
+                   SEEDS[1])
+    assert not ok and "changed" in msg, msg
