@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
+from autograder.cells import is_test
 from autograder.paths import ROOT, assignments
 
 ASSIGNMENTS = assignments()
@@ -33,11 +34,6 @@ SEEDS = (11, 12)
 PROMISE = re.compile(r"left unchanged|restored before it returns|not modified", re.I)
 
 
-def _is_test(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
 @pytest.fixture(scope="module")
 def solutions():
     """{assignment: {name: the instructor's function}}, each assignment's solution run in
@@ -47,7 +43,7 @@ def solutions():
         ns = out.setdefault(a, {})
         nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
         for cell in nb.cells:
-            if cell.cell_type == "code" and not _is_test(cell):
+            if cell.cell_type == "code" and not is_test(cell):
                 code = "\n".join(line for line in cell.source.splitlines()
                                  if not line.lstrip().startswith(("%", "!")))
                 exec(compile(code, f"{a}", "exec"), ns)
@@ -63,7 +59,7 @@ def _check_calls() -> dict[str, tuple[str, ...]]:
     for a in ASSIGNMENTS:
         nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
         for cell in nb.cells:
-            if cell.cell_type != "code" or not _is_test(cell):
+            if not is_test(cell):
                 continue
             for node in ast.walk(ast.parse(cell.source)):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
