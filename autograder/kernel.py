@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_output
@@ -37,14 +38,53 @@ from autograder.sandbox import Sandbox, SandboxError, disk_usage
 __all__ = ["SandboxedKernelManager", "execute_notebook"]
 
 
+class SandboxedKernelClient(AsyncKernelClient):
+    """jupyter_client's client, ready as soon as the kernel answers on both channels.
+
+    jupyter_client's own ``wait_for_ready`` then listens to IOPub until it has been
+    quiet for 0.2 s, a wait every fresh kernel pays; here the messages already there
+    are dropped and nothing is awaited (nbclient ignores IOPub messages that answer no
+    request of its own).
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except queue.Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once the reply's status message arrives
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except queue.Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while await self.iopub_channel.msg_ready():
+            await self.iopub_channel.get_msg(timeout=0)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A python3 kernel launched inside a :class:`Sandbox`, reached over ipc sockets."""
 
     def __init__(self, sandbox: Sandbox, **kwargs: Any):
         super().__init__(kernel_name="python3", transport="ipc",
                          ip=str(sandbox.kernel_dir / "k"), **kwargs)
+        self.client_factory = SandboxedKernelClient
         self.connection_file = str(sandbox.kernel_dir / "kernel.json")
         self.sandbox = sandbox
+
+    async def _async_wait(self, pollinterval: float = 0.005) -> None:
+        # jupyter_client polls a killed kernel every 0.1 s until it is gone; a kernel
+        # killed with SIGKILL is gone within milliseconds.
+        await super()._async_wait(pollinterval=pollinterval)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # Signals would reach bwrap, not the kernel: interrupt over the control channel.

@@ -114,11 +114,21 @@ class LocalPool:
         self.pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.n, mp_context=get_context("spawn"),
+        """Start every worker now, from this thread and directory (nbgrader's converters
+        chdir later).
+
+        While this process has no other thread (the first pool of a run), the workers
+        are forked from it after it has imported the sandbox and the judge, and start in
+        milliseconds; a pool renewed later, with the students' threads running, is
+        spawned, and its workers import them anew.
+        """
+        forked = threading.active_count() == 1
+        if forked:
+            _warm_up(self.import_judge)
+        pool = ProcessPoolExecutor(self.n, mp_context=get_context("fork" if forked else "spawn"),
                                    initializer=_limit_worker, initargs=(self.address_space,))
-        # Start every worker now, from this thread and directory (nbgrader's converters
-        # chdir later), and let them import the sandbox and the judge in parallel.
-        for f in [pool.submit(_warm_up, self.import_judge) for _ in range(self.n)]:
+        pause = 0.0 if forked else 0.2  # a fork pool starts every worker at once
+        for f in [pool.submit(_warm_up, self.import_judge, pause) for _ in range(self.n)]:
             f.result()
         return pool
 
@@ -152,8 +162,9 @@ def _limit_worker(address_space: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
 
-def _warm_up(import_judge: bool) -> None:
-    time.sleep(0.2)  # keep this worker busy so that the next warm-up starts another one
+def _warm_up(import_judge: bool, pause: float = 0.0) -> None:
+    # pause: keep a spawned worker busy, so that the next warm-up starts another one
+    time.sleep(pause)
     if import_judge:
         try:
             import autograder.judge  # noqa: F401
