@@ -267,7 +267,8 @@ class Grader:
             runner = Runner(self, lambda fn, task: client.submit(fn, task, pure=False))
             return runner, max(1, sum(client.nthreads().values())) + 1, client.close
         n = min(self.workers, n_students)
-        pool = LocalPool(n, self.judge is None, max(4096, 2 * self.limits.memory_mb) * 2**20)
+        pool = LocalPool(n, self.judge is None, max(4096, 2 * self.limits.memory_mb) * 2**20,
+                         warm_kernels=not self.unsafe_no_sandbox)
         return Runner(self, pool.submit), n + 1, pool.shutdown
 
     def run(self) -> list[StudentResult]:

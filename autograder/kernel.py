@@ -1,7 +1,9 @@
 """Run a notebook in a sandboxed Jupyter kernel, with limits and kernel restarts.
 
 The kernel is an ordinary ipykernel driven by nbclient, started by a jupyter_client
-``KernelManager`` whose launch command is :meth:`autograder.sandbox.Sandbox.wrap`.
+``KernelManager`` whose launch command is :meth:`autograder.sandbox.Sandbox.wrap`: a
+fresh interpreter, or (when the grader runs as root, as it does to give each sandbox its
+own uid) a warm kernel forked into the sandbox by :mod:`autograder.zygote`.
 Because the sandbox has no network, the kernel talks to nbclient over ZMQ's ``ipc``
 transport (unix sockets in the scratch directory) instead of TCP.
 
@@ -34,6 +36,7 @@ from nbformat.v4 import new_output
 
 from autograder.cells import grade_id, is_test
 from autograder.sandbox import Sandbox, SandboxError, disk_usage
+from autograder.warm import Zygote, sandbox_ready, warm_kernels_possible
 
 __all__ = ["SandboxedKernelManager", "execute_notebook"]
 
@@ -72,14 +75,20 @@ class SandboxedKernelClient(AsyncKernelClient):
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A python3 kernel launched inside a :class:`Sandbox`, reached over ipc sockets."""
+    """A python3 kernel inside a :class:`Sandbox`, reached over ipc sockets.
 
-    def __init__(self, sandbox: Sandbox, **kwargs: Any):
+    A warm kernel (``warm=True``, the default where possible) is forked from the zygote
+    into a sandbox bwrap has built around a placeholder process; otherwise bwrap starts a
+    fresh interpreter. The sandbox is the same; the warm kernel skips about 0.3 s of CPU.
+    """
+
+    def __init__(self, sandbox: Sandbox, warm: bool | None = None, **kwargs: Any):
         super().__init__(kernel_name="python3", transport="ipc",
                          ip=str(sandbox.kernel_dir / "k"), **kwargs)
         self.client_factory = SandboxedKernelClient
         self.connection_file = str(sandbox.kernel_dir / "kernel.json")
         self.sandbox = sandbox
+        self.warm = warm_kernels_possible(sandbox) if warm is None else warm
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
         # jupyter_client polls a killed kernel every 0.1 s until it is gone; a kernel
@@ -89,9 +98,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # Signals would reach bwrap, not the kernel: interrupt over the control channel.
         self.kernel_spec.interrupt_mode = "message"
-        inner = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file,
-                 "--HistoryManager.hist_file=:memory:"]
-        return self.sandbox.wrap(inner)
+        if self.warm:
+            return self.sandbox.wrap(self.sandbox.placeholder())
+        return self.sandbox.wrap([sys.executable, "-m", "ipykernel_launcher",
+                                  *self._kernel_args()])
+
+    def _kernel_args(self) -> list[str]:
+        return ["-f", self.connection_file, "--HistoryManager.hist_file=:memory:"]
 
     def write_connection_file(self, **kwargs: Any) -> None:
         super().write_connection_file(**kwargs)
@@ -106,6 +119,28 @@ class SandboxedKernelManager(AsyncKernelManager):
         # The kernel's own stderr (capped by RLIMIT_FSIZE), to diagnose a failed start.
         kw["stderr"] = open(self.sandbox.stderr_log, "ab")
         await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.warm:
+            await self._enter_warm_kernel()
+
+    async def _enter_warm_kernel(self) -> None:
+        """Wait until bwrap has built the sandbox, then have the zygote fork the kernel
+        into it."""
+        bwrap = self.provisioner.process
+        sb = self.sandbox
+        deadline = time.monotonic() + sb.limits.startup_timeout
+        while (target := sandbox_ready(bwrap.pid)) is None:
+            if bwrap.poll() is not None:
+                raise SandboxError(f"bwrap exited ({bwrap.returncode}) before the sandbox "
+                                   f"was built: {_tail(sb.stderr_log)}")
+            if time.monotonic() > deadline:
+                raise SandboxError("the sandbox was not built in time")
+            await asyncio.sleep(0.002)
+        Zygote.spawn({
+            "bwrap": bwrap.pid, "target": target, "uid": sb.uid,
+            "cwd": str(sb.work), "env": {**sb.env, "PWD": str(sb.work)},
+            "path": [str(sb.packages)],
+            "rlimits": sb.rlimits(), "argv": self._kernel_args(),
+            "stderr": str(sb.stderr_log)})
 
 
 class _CappedClient(NotebookClient):
@@ -198,6 +233,7 @@ class _Run:
     lost_cells: set = field(default_factory=set)
     events: list[str] = field(default_factory=list)
     lost: tuple[int, str] | None = None  # (cell index, why) when a kernel was lost
+    warm: bool | None = None  # warm kernels (None: where possible)
 
     @property
     def limits(self):
@@ -261,7 +297,7 @@ async def _run_cells(run: _Run, client: _CappedClient) -> None:
 async def _one_kernel(run: _Run) -> None:
     """Start a kernel, (re)run cells until done or the kernel is lost, shut it down."""
     run.lost = None
-    km = SandboxedKernelManager(run.sandbox)
+    km = SandboxedKernelManager(run.sandbox, warm=run.warm)
     client = _client(run, km)
     tripped: list = []
     watcher = asyncio.create_task(_watch_disk(run.sandbox, km, tripped))
@@ -325,10 +361,10 @@ def _recover(run: _Run) -> bool:
     return True
 
 
-async def _execute(nb: Any, sandbox: Sandbox) -> list[str]:
+async def _execute(nb: Any, sandbox: Sandbox, warm: bool | None = None) -> list[str]:
     """Execute every code cell of ``nb`` in place; return what went wrong, for the log."""
     run = _Run(nb, sandbox, code=[i for i, c in enumerate(nb.cells) if c.cell_type == "code"],
-               deadline=time.monotonic() + sandbox.limits.notebook_timeout)
+               deadline=time.monotonic() + sandbox.limits.notebook_timeout, warm=warm)
     while run.pos < len(run.code):
         await _one_kernel(run)
         if run.lost is None or not _recover(run):
@@ -343,6 +379,7 @@ def _tail(path: Path, n: int = 2000) -> str:
         return ""
 
 
-def execute_notebook(nb: Any, sandbox: Sandbox) -> list[str]:
-    """Synchronous wrapper of the sandboxed execution (own event loop)."""
-    return asyncio.run(_execute(nb, sandbox))
+def execute_notebook(nb: Any, sandbox: Sandbox, warm: bool | None = None) -> list[str]:
+    """Synchronous wrapper of the sandboxed execution (own event loop); ``warm`` chooses
+    warm or fresh kernels (None: warm where possible)."""
+    return asyncio.run(_execute(nb, sandbox, warm))

@@ -109,6 +109,11 @@ def uid_slot():
     raise SandboxError(f"all {N_SLOTS} sandbox uid slots are busy")
 
 
+# What every kernel's environment holds (also the warm kernels' zygote, which imports
+# numpy before any sandbox exists: its thread count is fixed at import).
+KERNEL_ENV = {"LANG": "C.UTF-8", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
+              "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
 PACKAGES = ("course", "autograder")  # the kernel imports these, as the grader does
 
 
@@ -213,14 +218,9 @@ class Sandbox:
             "HOME": str(self.home),
             "USER": "student",
             "LOGNAME": "student",
-            "LANG": "C.UTF-8",
             "IPYTHONDIR": str(self.home / ".ipython"),
             "MPLCONFIGDIR": str(self.home / ".mpl"),
-            "MPLBACKEND": "Agg",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
+            **KERNEL_ENV,
             "NBGRADER_EXECUTION": "autograde",
             "AUTOGRADER_RECORD_DIR": str(self.record),
             "PYTHONPATH": str(self.packages),
@@ -263,19 +263,27 @@ class Sandbox:
             for parent in dest.relative_to(self.work).parents:
                 self.give(self.work / parent)
 
+    def rlimits(self) -> dict[str, int]:
+        """The kernel's resource limits (prlimit's names)."""
+        lim = self.limits
+        return {"as": lim.memory_mb * 2**20, "nproc": lim.nproc,
+                "fsize": lim.file_size_mb * 2**20, "nofile": 512, "core": 0,
+                "cpu": lim.notebook_timeout + 30}
+
+    PLACEHOLDER = "sleep"
+
+    def placeholder(self) -> list[str]:
+        """A process that holds a built sandbox open for a warm kernel to enter
+        (:mod:`autograder.zygote`). bwrap runs it once the sandbox is complete, so its
+        name in /proc says the sandbox is ready; no student code can forge that, as none
+        runs in the sandbox before the kernel enters it."""
+        return [shutil.which(self.PLACEHOLDER) or f"/usr/bin/{self.PLACEHOLDER}", "infinity"]
+
     def wrap(self, inner: list[str]) -> list[str]:
         """The full command line running ``inner`` inside the sandbox."""
         lim = self.limits
-        rlimits = [
-            shutil.which("prlimit") or "prlimit",
-            f"--as={lim.memory_mb * 2**20}",
-            f"--nproc={lim.nproc}",
-            f"--fsize={lim.file_size_mb * 2**20}",
-            "--nofile=512",
-            "--core=0",
-            f"--cpu={lim.notebook_timeout + 30}",
-            "--",
-        ]
+        rlimits = [shutil.which("prlimit") or "prlimit",
+                   *(f"--{k}={v}" for k, v in self.rlimits().items()), "--"]
         if not self.confined:
             return (rlimits if shutil.which("prlimit") else []) + inner
         cmd = [

@@ -108,8 +108,10 @@ class LocalPool:
     grading fails with a message and the next ones get a fresh pool.
     """
 
-    def __init__(self, n: int, import_judge: bool, address_space: int):
+    def __init__(self, n: int, import_judge: bool, address_space: int,
+                 warm_kernels: bool = False):
         self.n, self.import_judge, self.address_space = n, import_judge, address_space
+        self.warm_kernels = warm_kernels  # each worker starts its zygote of warm kernels
         self.lock = threading.Lock()
         self.pool = self._start()
 
@@ -128,7 +130,8 @@ class LocalPool:
         pool = ProcessPoolExecutor(self.n, mp_context=get_context("fork" if forked else "spawn"),
                                    initializer=_limit_worker, initargs=(self.address_space,))
         pause = 0.0 if forked else 0.2  # a fork pool starts every worker at once
-        for f in [pool.submit(_warm_up, self.import_judge, pause) for _ in range(self.n)]:
+        for f in [pool.submit(_warm_up, self.import_judge, pause, self.warm_kernels)
+                  for _ in range(self.n)]:
             f.result()
         return pool
 
@@ -162,9 +165,13 @@ def _limit_worker(address_space: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
 
-def _warm_up(import_judge: bool, pause: float = 0.0) -> None:
+def _warm_up(import_judge: bool, pause: float = 0.0, warm_kernels: bool = False) -> None:
     # pause: keep a spawned worker busy, so that the next warm-up starts another one
     time.sleep(pause)
+    if warm_kernels and os.geteuid() == 0:
+        from autograder.kernel import Zygote
+
+        Zygote.start()
     if import_judge:
         try:
             import autograder.judge  # noqa: F401

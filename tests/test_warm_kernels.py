@@ -1,0 +1,146 @@
+"""Warm kernels (autograder.zygote) run in the same sandbox as fresh kernels.
+
+The same probe notebook runs in a fresh kernel (bwrap starts a new interpreter) and in a
+warm one (forked from the zygote into the sandbox bwrap built); every property of the
+confinement the probe can observe must be the same, and each must be the confined value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder.kernel import execute_notebook
+from autograder.sandbox import Limits, Sandbox, bwrap_path, uid_slot
+from autograder.warm import Zygote
+
+pytestmark = pytest.mark.skipif(
+    bwrap_path() is None or os.geteuid() != 0,
+    reason="warm kernels need bwrap and root (the grader's sandbox uids)")
+
+PROBE = r'''
+import json, os, resource, socket, sys
+facts = {}
+facts["course_or_grader_loaded"] = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("course", "autograder"))
+facts["ids"] = [os.getuid(), os.geteuid(), os.getgid(), os.getegid(), os.getgroups()]
+facts["status"] = {k: v.strip() for k, v in (l.split(":", 1) for l in open("/proc/self/status"))
+                   if k.startswith("Cap") or k == "NoNewPrivs"}
+facts["pids_seen"] = len([p for p in os.listdir("/proc") if p.isdigit()])
+facts["root"] = sorted(os.listdir("/"))
+facts["cwd_is_work"] = os.getcwd().endswith("/work")
+try:
+    os.close(os.open("/dev/tty", os.O_RDWR))
+    facts["terminal"] = "opened"
+except OSError as e:
+    facts["terminal"] = type(e).__name__
+facts["hostname"] = socket.gethostname()
+facts["rlimits"] = {n: resource.getrlimit(getattr(resource, "RLIMIT_" + n))
+                    for n in ("AS", "NPROC", "FSIZE", "NOFILE", "CORE", "CPU")}
+facts["env"] = sorted(os.environ)
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=1)
+    facts["network"] = "reached"
+except OSError as e:
+    facts["network"] = type(e).__name__
+try:
+    import course.layers  # noqa: F401 - an answer module
+    facts["answers"] = "imported"
+except ImportError as e:
+    facts["answers"] = str(e)[:60]
+try:
+    os.setuid(0)
+    facts["setuid0"] = "allowed"
+except PermissionError:
+    facts["setuid0"] = "refused"
+try:
+    open("/root/probe", "w")
+    facts["write_outside"] = "allowed"
+except OSError as e:
+    facts["write_outside"] = type(e).__name__
+print(json.dumps(facts))
+'''
+
+
+def probe(warm: bool) -> dict:
+    nb = new_notebook(cells=[new_code_cell(PROBE)])
+    with tempfile.TemporaryDirectory() as tmp, uid_slot() as uid:
+        sandbox = Sandbox(Path(tmp) / "sb", uid=uid, limits=Limits(), env={})
+        events = execute_notebook(nb, sandbox, warm=warm)
+        assert events == []
+        facts = json.loads(nb.cells[0].outputs[0]["text"])
+        facts["uid_slot"] = uid
+        assert not processes_of(uid), "a process of the sandbox outlived its kernel"
+    return facts
+
+
+def processes_of(uid: int) -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if p.stat().st_uid == uid:
+                    out.append(int(p.name))
+            except OSError:
+                pass
+    return out
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return {"fresh": probe(warm=False), "warm": probe(warm=True)}
+
+
+def test_warm_and_fresh_kernels_see_the_same_sandbox(facts):
+    fresh, warm = facts["fresh"], facts["warm"]
+    for key in ("status", "root", "cwd_is_work", "terminal", "hostname", "rlimits",
+                "env", "network", "answers", "setuid0", "write_outside",
+                "course_or_grader_loaded"):
+        assert warm[key] == fresh[key], key
+    for f in (fresh, warm):
+        uid = f["uid_slot"]
+        assert f["ids"] == [uid, uid, uid, uid, []]
+        assert f["pids_seen"] <= 4  # its own PID namespace (bwrap's init, a placeholder)
+
+
+def test_a_warm_kernel_is_confined(facts):
+    warm = facts["warm"]
+    caps = {k: int(v, 16) for k, v in warm["status"].items() if k.startswith("Cap")}
+    assert caps and not any(caps.values()), caps  # no capability at all, even bounding
+    assert warm["status"]["NoNewPrivs"] == "1"
+    assert warm["setuid0"] == "refused"
+    assert warm["network"] != "reached"
+    assert warm["hostname"] == "sandbox"
+    assert "not available in the grading sandbox" in warm["answers"]
+    assert warm["write_outside"] != "allowed"
+    assert warm["terminal"] != "opened"  # no controlling terminal to inject keystrokes into
+    limits = Limits()
+    assert warm["rlimits"]["AS"] == [limits.memory_mb * 2**20] * 2
+    assert warm["rlimits"]["NPROC"] == [limits.nproc] * 2
+    assert warm["rlimits"]["CORE"] == [0, 0]
+    # forked from an interpreter that never imported the grader or the course
+    assert warm["course_or_grader_loaded"] == []
+
+
+def test_a_kernel_that_exits_is_restarted_warm_and_the_sandbox_ends():
+    nb = new_notebook(cells=[new_code_cell("x = 41"), new_code_cell("import os; os._exit(3)"),
+                             new_code_cell("print(x + 1)")])
+    with tempfile.TemporaryDirectory() as tmp, uid_slot() as uid:
+        sandbox = Sandbox(Path(tmp) / "sb", uid=uid, limits=Limits(), env={})
+        events = execute_notebook(nb, sandbox, warm=True)
+        assert not processes_of(uid)
+    assert any("DeadKernel" in e for e in events), events
+    assert nb.cells[2].outputs[0]["text"] == "42\n"  # the cells above were re-run
+
+
+def test_a_dead_zygote_is_replaced():
+    Zygote.start()
+    Zygote._proc.kill()
+    Zygote._proc.wait()
+    facts = probe(warm=True)
+    assert facts["hostname"] == "sandbox"
