@@ -73,6 +73,8 @@ def _capabilities() -> dict[str, int]:
 
 def _drop_privileges(uid: int) -> None:
     """Become uid for good: no capability left, none to be gained by exec."""
+    if not isinstance(uid, int) or uid <= 0:
+        raise PermissionError(f"a kernel runs as an unprivileged uid, not {uid!r}")
     _check(_prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
     for cap in range(64):
         if _prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() != 22:  # EINVAL: no cap
