@@ -264,7 +264,8 @@ class Sandbox:
                 self.give(self.work / parent)
 
     def rlimits(self) -> dict[str, int]:
-        """The kernel's resource limits (prlimit's names)."""
+        """The kernel's resource limits, by prlimit's option names (``RLIMIT_<NAME>``):
+        prlimit sets them for a fresh kernel, the zygote for a warm one."""
         lim = self.limits
         return {"as": lim.memory_mb * 2**20, "nproc": lim.nproc,
                 "fsize": lim.file_size_mb * 2**20, "nofile": 512, "core": 0,

@@ -43,9 +43,6 @@ NAMESPACES = (("ipc", 0x08000000), ("uts", 0x04000000), ("net", 0x40000000),
 CLONE_NEWPID = 0x20000000
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
-RLIMITS = {"as": resource.RLIMIT_AS, "nproc": resource.RLIMIT_NPROC,
-           "fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE,
-           "core": resource.RLIMIT_CORE, "cpu": resource.RLIMIT_CPU}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -103,15 +100,15 @@ def _kernel(req: dict, ns_fds: list[tuple[int, int]], root: int, err: int) -> No
     os.close(root)
     os.chdir(req["cwd"])
     os.setsid()
-    for name, value in req["rlimits"].items():
-        resource.setrlimit(RLIMITS[name], (value, value))
-    _drop_privileges(req["uid"])
-    _check(_prctl(PR_SET_PDEATHSIG, signal.SIGKILL), "pdeathsig")
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.dup2(err, 2)
-    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.closerange(3, 2**31 - 1)  # every inherited file (close_range)
+    for name, value in req["rlimits"].items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name.upper()}"), (value, value))
+    _drop_privileges(req["uid"])
+    _check(_prctl(PR_SET_PDEATHSIG, signal.SIGKILL), "pdeathsig")
     sys.stdin = open(0, closefd=False)
     sys.stdout = sys.__stdout__ = open(1, "w", closefd=False)
     sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, closefd=False)

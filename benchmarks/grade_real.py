@@ -1,8 +1,8 @@
 """Grading the course's own assignments: plain ``nbgrader autograde`` vs the grader.
 
-For each assignment (default: all of source/), a class of N students (default 10) hands
-in the release, built as ``autograder.demo`` builds its demo class: in turn a correct
-submission (the instructor's answers), one with a known bug of the audit library
+For each assignment (default: all of source/), a class of N students (default 30, one
+class section) hands in the release, built as ``autograder.demo`` builds its demo class:
+in turn a correct submission (the instructor's answers), one with a known bug of the audit library
 (``autograder/bugs``), one with two bugs, one with only the first half of the answers, and
 a blank one. Both graders grade the same class in fresh copies of one course, one after
 the other: plain ``nbgrader autograde <a>`` (serial, no sandbox) and
@@ -11,7 +11,8 @@ assignment both wall times, whether both gradebooks hold the same score for ever
 cell, and ``speedup=<nbgrader / autograder>``; then the grader's machine seconds per
 submission once started ((wall time - start-up) x workers / N) split into
 
-- kernel: starting and stopping the sandboxed kernels (nbclient's start, shutdown);
+- kernel: starting and stopping the sandboxed kernels (nbclient's start, shutdown; a warm
+  kernel's fork from the zygote is part of its start);
 - student code: the notebook's other code cells (set-up cells, the student's answers);
 - checks: the test cells (the trusted checks run the student's functions on the cases);
 - judge: the verdicts recomputed in the worker (autograder.judge.judge_notebook);
@@ -26,7 +27,7 @@ The split is measured in the timed run itself: the grader runs in a child proces
 script whose spawned workers import this file, which wraps those functions with timers
 (no change to the grader). Last line: ``speedup=`` of all assignments together.
 
-    python benchmarks/grade_real.py [--n 10] [--assignments a1_perceptron_activations ...]
+    python benchmarks/grade_real.py [--n 30] [--assignments a1_perceptron_activations ...]
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def split(path: Path) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=10, help="students per assignment")
+    ap.add_argument("--n", type=int, default=30, help="students per assignment")
     ap.add_argument("--assignments", nargs="*", help="default: every assignment of source/")
     ap.add_argument("--workers", type=int, help="autograder workers (default: all cores)")
     args = ap.parse_args()

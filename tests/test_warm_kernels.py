@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -67,11 +68,18 @@ print(json.dumps(facts))
 '''
 
 
+def execute(nb, sandbox, warm: bool) -> list[str]:
+    """execute_notebook in a thread of its own (its own event loop, whatever this
+    thread runs)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(execute_notebook, nb, sandbox, warm=warm).result()
+
+
 def probe(warm: bool) -> dict:
     nb = new_notebook(cells=[new_code_cell(PROBE)])
     with tempfile.TemporaryDirectory() as tmp, uid_slot() as uid:
         sandbox = Sandbox(Path(tmp) / "sb", uid=uid, limits=Limits(), env={})
-        events = execute_notebook(nb, sandbox, warm=warm)
+        events = execute(nb, sandbox, warm)
         assert events == []
         facts = json.loads(nb.cells[0].outputs[0]["text"])
         facts["uid_slot"] = uid
@@ -132,7 +140,7 @@ def test_a_kernel_that_exits_is_restarted_warm_and_the_sandbox_ends():
                              new_code_cell("print(x + 1)")])
     with tempfile.TemporaryDirectory() as tmp, uid_slot() as uid:
         sandbox = Sandbox(Path(tmp) / "sb", uid=uid, limits=Limits(), env={})
-        events = execute_notebook(nb, sandbox, warm=True)
+        events = execute(nb, sandbox, True)
         assert not processes_of(uid)
     assert any("DeadKernel" in e for e in events), events
     assert nb.cells[2].outputs[0]["text"] == "42\n"  # the cells above were re-run
