@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autograder import audit, checks
+from autograder.checks import a5_autodiff as a5
 from autograder.checks import autodiff_cases as cases
 from autograder.checks import autodiff_judge as judge
 from autograder.checks import autodiff_programs as programs
@@ -116,7 +117,49 @@ def test_reference_passes_scale_and_training(ref):
     checks.train_step(ref["MLP"], ref["train_step"], hidden=True)
 
 
+def test_train_xor_is_judged_on_the_labels_it_was_given(ref):
+    """For the visible seed and for students: the reference passes both labellings; a
+    train_xor that trains on XOR data of its own (the same model whatever it is given), or
+    on the XOR labels of the X it is given, fails the XNOR case."""
+    chk = checks.train_xor
+    own = solution("xor_data_of_its_own")["train_xor"]
+    from_x = solution("xor_labels_from_x")["train_xor"]
+    own_out = None
+    for hidden, seed in [(False, checks.VISIBLE_SEED)] + \
+            [(True, student_seed(f"student{k}", A5)) for k in range(2)]:
+        cases = chk.cases(checks.case_rng(chk.name, hidden, seed))
+        assert [c["info"]["labels"] for c in cases] == ["XOR", "XNOR"]
+        ok, msg = chk.judge_all(cases, [chk.safe_run([ref["train_xor"]], c) for c in cases])
+        assert ok, msg
+        xnor = cases[1]
+        own_out = own_out or chk.safe_run([own], xnor)
+        for out in (own_out, chk.safe_run([from_x], xnor)):
+            ok, msg = chk.judge_all([xnor], [out])
+            assert not ok and "the opposite of the labels y it was given" in msg, msg
+
+
+def test_the_task_text_states_what_train_xor_is_given():
+    nb = nbformat.read(str(SOURCE), 4)
+    text = " ".join(next(c.source for c in nb.cells if c.cell_type == "markdown"
+                         and "`train_xor(X, y)`" in c.source).split())
+    for words in (f"on {a5.N_TRAIN} XOR points",
+                  f"on {a5.N_TRAIN} points with the opposite labels (XNOR",
+                  f"accuracy of at least {a5.TARGET_ACCURACY}**",
+                  f"on {a5.N_VAL} points it did not see",
+                  "About 8 hidden units and 100 steps on batches of 10 are enough"):
+        assert words in text, words
+    code = next(c.source for c in nb.cells if "def train_xor(" in c.source)
+    for words in ("MLP(2, [8, 1]", "range(100)", "rng.choice(len(X), 10,"):
+        assert words in code, words
+    demo = next(c.source for c in nb.cells if "data.xor(" in c.source)
+    assert f"noise={a5.XOR_NOISE}" in demo, "the demonstration draws the checked distribution"
+
+
 # ------------------------------------------------------------- named mistakes
+
+XNOR_CAUGHT = ["case 2 of 2 (labels=XNOR", "the opposite of the labels y it was given",
+               "not from XOR data or labels of its own"]
+
 
 @pytest.mark.parametrize("variant, check, words", [
     ("grad_overwritten", "value_graphs",
@@ -144,6 +187,8 @@ def test_reference_passes_scale_and_training(ref):
     ("grads_not_reset", "train_step", ["step 2 of 3", "not reset between two backward calls",
                                        "zero_grad()"]),
     ("value_is_course_autodiff", "value_rules", ["course.autodiff", "your own code"]),
+    ("xor_data_of_its_own", "train_xor", XNOR_CAUGHT),
+    ("xor_labels_from_x", "train_xor", XNOR_CAUGHT),
 ])
 def test_each_known_mistake_is_named(variant, check, words):
     ns = solution(variant)

@@ -27,9 +27,9 @@ from autograder.paths import ROOT, assignments
 
 ASSIGNMENTS = assignments()
 SLOW = {"train_digits"}  # trains a network per case: covered by the audit's variants
-# Known gap: train_xor gets one XOR sample per student, so a function that draws its own
-# XOR data instead of using X still passes. Strict: the mark fails once the gap is closed.
-KNOWN_GAPS = {"train_xor": "a5's train_xor data are one XOR sample; ignoring X still passes"}
+# Known gaps: {check: why a function ignoring an argument still passes}, marked
+# xfail(strict=True), so the mark fails once a gap is closed.
+KNOWN_GAPS: dict[str, str] = {}
 SEEDS = (11, 12)
 PROMISE = re.compile(r"left unchanged|restored before it returns|not modified", re.I)
 

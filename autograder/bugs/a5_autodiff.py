@@ -26,6 +26,7 @@ RECURSIVE_SORT = '''        order, visited = [], set()
 
         visit(self)
 '''
+XOR_LISTS = "    X = [[float(v) for v in x] for x in X]\n    y = [float(t) for t in y]"
 LAST_LINES = "        for node in reversed(order):\n            node._backward()"
 
 VARIANTS = [
@@ -76,6 +77,15 @@ VARIANTS = [
     dict(name="hinge_loss_summed", description="the sum of the hinge terms, not their mean",
          patches=[(T, "loss = sum(losses[1:], losses[0]) / len(losses)",
                    "loss = sum(losses[1:], losses[0])")]),
+    dict(name="xor_data_of_its_own", description="train_xor draws its own XOR data and "
+                                                 "ignores the X and y it is given",
+         patches=[(T, XOR_LISTS, "    X, y = data.xor(n=60, noise=0.15, seed=1)\n"
+                                 "    X, y = (X - 0.5).tolist(), (2.0 * y - 1.0).tolist()")]),
+    dict(name="xor_labels_from_x", description="train_xor computes the XOR labels of X and "
+                                               "ignores y",
+         patches=[(T, XOR_LISTS, XOR_LISTS.replace("[float(t) for t in y]",
+                                                   "[1.0 if x[0] * x[1] < 0 else -1.0 "
+                                                   "for x in X]"))]),
     dict(name="value_is_course_autodiff", description="Value is course.autodiff.Value",
          patches=[(V, LAST_LINES, LAST_LINES + "\n\n\nfrom course.autodiff import Value  "
                                                "# noqa: E402, F811")]),

@@ -357,11 +357,20 @@ class TrainStep(Check):
 TARGET_ACCURACY = 0.9
 XOR_NOISE = 0.15
 N_TRAIN, N_VAL = 60, 100
+# Two labellings of the same four corners: a train_xor that learns XOR whatever it is
+# given (from data of its own, or from labels it computes from X) fits one of the two.
+LABELLINGS = (("XOR", 1.0), ("XNOR", -1.0))  # sign of y: +1 where the signs differ, agree
+
+
+def accuracy(scores, y) -> float:
+    """The fraction of the scores that have the sign of their label in y."""
+    return float(np.mean(np.where(scores > 0, 1.0, -1.0) == y))
 
 
 @register
 class TrainXor(Check):
-    """train_xor(X, y): a model reaching the target accuracy on held-out noisy XOR points."""
+    """train_xor(X, y): a model reaching the target accuracy on held-out points of the
+    distribution it was trained on, for the XOR labels and for the opposite (XNOR) ones."""
 
     name = "train_xor"
     functions = ("train_xor",)
@@ -369,10 +378,13 @@ class TrainXor(Check):
     def cases(self, rng):
         from course.data import xor
 
-        X, y = xor(n=N_TRAIN + N_VAL, noise=XOR_NOISE, seed=int(rng.integers(2**31)))
-        X, y = X - 0.5, 2.0 * y - 1.0  # corners at (+-0.5, +-0.5), labels -1 and +1
-        return [dict(X=X[:N_TRAIN], y=y[:N_TRAIN], Xval=X[N_TRAIN:], yval=y[N_TRAIN:],
-                     info=dict(N_train=N_TRAIN, N_val=N_VAL))]
+        out = []
+        for labels, sign in LABELLINGS:
+            X, y = xor(n=N_TRAIN + N_VAL, noise=XOR_NOISE, seed=int(rng.integers(2**31)))
+            X, y = X - 0.5, sign * (2.0 * y - 1.0)  # corners (+-0.5, +-0.5), labels +-1
+            out.append(dict(X=X[:N_TRAIN], y=y[:N_TRAIN], Xval=X[N_TRAIN:], yval=y[N_TRAIN:],
+                            info=dict(labels=labels, N_train=N_TRAIN, N_val=N_VAL)))
+        return out
 
     def run(self, fns, c):
         def go():
@@ -390,9 +402,23 @@ class TrainXor(Check):
                 o["flat"].shape != (n_params(nin, nouts),):
             return False, (f"train_xor must return an MLP(2, [..., 1]); got {nin} inputs, "
                            f"layers {nouts} and {o['flat'].size} parameters")
-        scores = np.array(mlp_scores(o["flat"], nin, nouts, c["Xval"]))[:, 0]
-        acc = float(np.mean(np.where(scores > 0, 1.0, -1.0) == c["yval"]))
-        if not np.isfinite(scores).all() or acc < TARGET_ACCURACY:
-            return False, (f"validation accuracy {acc:.3f}, below the target "
-                           f"{TARGET_ACCURACY}: train longer, or tune the learning rate")
-        return True, f"validation accuracy {acc:.3f}"
+        scores, train_scores = (np.array(mlp_scores(o["flat"], nin, nouts, X))[:, 0]
+                                for X in (c["Xval"], c["X"]))
+        if not (np.isfinite(scores).all() and np.isfinite(train_scores).all()):
+            return False, ("the model's scores are not finite numbers: lower the learning "
+                           "rate")
+        acc = accuracy(scores, c["yval"])
+        if acc >= TARGET_ACCURACY:
+            return True, f"validation accuracy {acc:.3f}"
+        fit = accuracy(train_scores, c["y"])
+        msg = f"validation accuracy {acc:.3f}, below the target {TARGET_ACCURACY}"
+        if fit <= 1 - TARGET_ACCURACY:
+            return False, (f"{msg}: the model predicts the opposite of the labels y it was "
+                           f"given (it gets {fit:.3f} of its {N_TRAIN} training points "
+                           "right); train_xor must learn from the X and y passed to it, "
+                           "not from XOR data or labels of its own")
+        if fit < TARGET_ACCURACY:
+            return False, (f"{msg}: the model does not fit the {N_TRAIN} points X, y it was "
+                           f"given ({fit:.3f} of them right); train on the X and y passed "
+                           "to train_xor, train longer, or tune the learning rate")
+        return False, f"{msg}: train longer, or tune the learning rate"
