@@ -63,21 +63,42 @@ def _offence(frame, event, arg) -> str | None:
     return f"{mod}.{name}" if mod and _forbidden(mod) else None
 
 
+# _offence's answer for each code object (with the module it ran in) and each C function
+# already seen: a training loop makes millions of calls to a few functions.
+_SEEN: dict = {}
+
+
+def _hook(seen: list):
+    """The profiler hook of one call: appends the first forbidden call to seen."""
+    cache = _SEEN
+
+    def hook(frame, event, arg):
+        if event == "call":
+            key = (frame.f_code, frame.f_globals.get("__name__"))
+        elif event == "c_call":
+            key = arg
+        else:
+            return
+        try:
+            found = cache[key]
+        except KeyError:
+            found = cache[key] = _offence(frame, event, arg)
+        except TypeError:  # an unhashable callable
+            found = _offence(frame, event, arg)
+        if found and not seen:
+            seen.append(found)
+
+    return hook
+
+
 def call(fn, *args, what=None, **kwargs):
     """Call a student's function, refusing help from the course's answers or autodiff."""
     what = what or getattr(fn, "__name__", "the function")
     if not callable(fn):
         raise StudentError(f"{what} is not a function (got {type(fn).__name__})")
-    seen = []
-
-    def hook(frame, event, arg):
-        if not seen:
-            found = _offence(frame, event, arg)
-            if found:
-                seen.append(found)
-
+    seen: list = []
     previous = sys.getprofile()
-    sys.setprofile(hook)
+    sys.setprofile(_hook(seen))
     try:
         result = fn(*args, **kwargs)
     except StudentError:
