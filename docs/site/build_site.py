@@ -35,6 +35,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -157,7 +158,9 @@ def execute_all(paths: list[Path], jobs: int, cache: Path | None = None) -> list
     With a cache folder, a chapter whose notebook and `course` are unchanged since its
     last run is read from there instead.
     """
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # Spawned, not forked: the caller may hold threads and ZeroMQ contexts (a test run
+    # with a browser and kernels open) that a forked child would inherit half-alive.
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(_execute_cached, p, cache) for p in paths]
         notebooks = []
         for path, future in zip(paths, futures):
