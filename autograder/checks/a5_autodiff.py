@@ -31,8 +31,9 @@ from autograder.checks.autodiff_cases import (
     random_program,
     unit_programs,
 )
-from autograder.checks.autodiff_judge import close, engine, fmt, judge_program, near, trusted
+from autograder.checks.autodiff_judge import ProgramCheck, close, engine, fmt, near, trusted
 from autograder.checks.autodiff_mlp import (
+    accuracy,
     hinge_trajectory,
     mlp_cases,
     mlp_scores,
@@ -43,8 +44,6 @@ from autograder.checks.autodiff_mlp import (
 from autograder.checks.autodiff_programs import (
     REFLECTED,
     build,
-    central_differences,
-    evaluate,
     expr,
     number,
     operands,
@@ -58,31 +57,6 @@ __all__ = ["ValueForward", "ValueRules", "ValueGraphs", "ValueScale", "MlpForwar
            "TrainStep", "TrainXor"]
 
 PROBE = 400  # operations of the long graphs run under the guard of call()
-PROGRAM_LIMIT = 5.0  # seconds for building, backpropagating and differencing one program
-
-
-class _ProgramCheck(Check):
-    """Programs evaluated with the student's Value and judged against the trusted engine."""
-
-    functions = ("Value",)
-
-    def run(self, fns, c):
-        V = fns[0]
-
-        def go():
-            o = evaluate(V, c["x"], c["prog"], check=True)
-            o["num"] = central_differences(V, c["x"], c["prog"])
-            return o
-
-        res, _ = time_limited(PROGRAM_LIMIT, lambda: call(go, what="Value"))
-        if res is None:
-            raise StudentError(f"building and backpropagating a graph of "
-                               f"{len(c['x']) + len(c['prog'])} nodes took more than "
-                               f"{PROGRAM_LIMIT:g} s")
-        return res
-
-    def judge(self, c, o):
-        return judge_program(c["x"], c["prog"], o, numeric=c.get("numeric", True))
 
 
 @register
@@ -126,7 +100,7 @@ class ValueForward(Check):
 
 
 @register
-class ValueRules(_ProgramCheck):
+class ValueRules(ProgramCheck):
     """The gradient rule of every operation alone, at points drawn from the seed."""
 
     name = "value_rules"
@@ -136,7 +110,7 @@ class ValueRules(_ProgramCheck):
 
 
 @register
-class ValueGraphs(_ProgramCheck):
+class ValueGraphs(ProgramCheck):
     """backward() on graphs with shared nodes, diamonds and deep chains."""
 
     name = "value_graphs"
@@ -361,10 +335,6 @@ N_TRAIN, N_VAL = 60, 100
 # given (from data of its own, or from labels it computes from X) fits one of the two.
 LABELLINGS = (("XOR", 1.0), ("XNOR", -1.0))  # sign of y: +1 where the signs differ, agree
 
-
-def accuracy(scores, y) -> float:
-    """The fraction of the scores that have the sign of their label in y."""
-    return float(np.mean(np.where(scores > 0, 1.0, -1.0) == y))
 
 
 @register

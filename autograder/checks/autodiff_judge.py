@@ -13,12 +13,23 @@ import math
 
 import numpy as np
 
-from autograder.checks.autodiff_programs import W_UP, build, evaluate, expr, operands, renumber
+from autograder.checks.autodiff_programs import (
+    W_UP,
+    build,
+    central_differences,
+    evaluate,
+    expr,
+    operands,
+    renumber,
+    time_limited,
+)
 from autograder.checks.comparison import NUM_TOL, rel_error
 from autograder.checks.diagnosis import close as _close
+from autograder.checks.framework import Check
+from autograder.checks.guard import StudentError, call
 
-__all__ = ["engine", "trusted", "simulate_backward", "close", "near", "fmt", "rule_hints",
-           "judge_program"]
+__all__ = ["ProgramCheck", "PROGRAM_LIMIT", "engine", "trusted", "simulate_backward", "close",
+           "near", "fmt", "rule_hints", "judge_program"]
 
 TOL = 1e-7
 
@@ -321,3 +332,29 @@ def _structural_message(x, prog, o, t):
     return "the gradients of the graph are wrong"
 
 
+PROGRAM_LIMIT = 5.0  # seconds for building, backpropagating and differencing one program
+
+
+class ProgramCheck(Check):
+    """Programs evaluated with the student's Value and judged against the trusted engine
+    (the base of a5's checks of Value on graphs)."""
+
+    functions = ("Value",)
+
+    def run(self, fns, c):
+        V = fns[0]
+
+        def go():
+            o = evaluate(V, c["x"], c["prog"], check=True)
+            o["num"] = central_differences(V, c["x"], c["prog"])
+            return o
+
+        res, _ = time_limited(PROGRAM_LIMIT, lambda: call(go, what="Value"))
+        if res is None:
+            raise StudentError(f"building and backpropagating a graph of "
+                               f"{len(c['x']) + len(c['prog'])} nodes took more than "
+                               f"{PROGRAM_LIMIT:g} s")
+        return res
+
+    def judge(self, c, o):
+        return judge_program(c["x"], c["prog"], o, numeric=c.get("numeric", True))

@@ -15,7 +15,7 @@ from autograder.checks.autodiff_judge import engine
 from autograder.checks.guard import StudentError
 
 __all__ = ["n_params", "mlp_scores", "set_parameters", "outputs_of", "mlp_cases",
-           "hinge_trajectory"]
+           "hinge_trajectory", "accuracy"]
 
 
 def n_params(nin, nouts):
@@ -106,3 +106,6 @@ def hinge_trajectory(flat, nin, nouts, X, y, lr, steps, mistake=None):
     return np.array(losses), np.array(params)
 
 
+def accuracy(scores, y) -> float:
+    """The fraction of the scores that have the sign of their label in y."""
+    return float(np.mean(np.where(scores > 0, 1.0, -1.0) == y))
