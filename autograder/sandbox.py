@@ -83,13 +83,18 @@ def check_sandbox() -> None:
         )
 
 
+def own_uids() -> bool:
+    """Whether sandboxes here get uids of their own (only root can hand them out)."""
+    return os.geteuid() == 0
+
+
 @contextmanager
 def uid_slot():
     """Reserve an unprivileged uid for one sandbox on this machine (flock on a slot file).
 
     Yields None when not running as root (then the sandbox keeps the caller's uid).
     """
-    if os.geteuid() != 0:
+    if not own_uids():
         yield None
         return
     SLOT_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
