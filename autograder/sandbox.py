@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from autograder.answers import BLOCKED_MODULE, forbidden_modules, locate
+
 UID_BASE = 61000
 N_SLOTS = 128
 SLOT_DIR = Path(os.environ.get("AUTOGRADER_SLOT_DIR", "/run/autograder-slots"))
@@ -133,36 +135,6 @@ def _package_dirs(names=PACKAGES) -> list[str]:
     return dirs
 
 
-def _locate(module: str) -> Path | None:
-    """Return the file or package directory of a module, without importing any of it."""
-    top, *rest = module.split(".")
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if not rest:
-        if spec.submodule_search_locations:
-            return Path(next(iter(spec.submodule_search_locations))).resolve()
-        return Path(spec.origin).resolve() if spec.origin else None
-    if not spec.submodule_search_locations:
-        return None
-    base = Path(next(iter(spec.submodule_search_locations))).joinpath(*rest[:-1])
-    for path in (base / rest[-1], base / f"{rest[-1]}.py"):
-        if path.exists():
-            return path.resolve()
-    return None
-
-
-BLOCKED_MODULE = '''"""Not available in the grading sandbox."""
-raise ImportError(
-    "{name} is not available in the grading sandbox: a graded function must be your own "
-    "code, not the course package's answers, the grader's reference or judge, or an "
-    "automatic differentiation library")
-'''
-
-
 @lru_cache(maxsize=1)
 def hidden_from_kernel() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     """What the sandboxed kernel may not see: ((module, path), ...) and directories to empty.
@@ -174,17 +146,8 @@ def hidden_from_kernel() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     (compiled answers) and the lecture notebooks are emptied. The kernel needs none of it:
     it only runs the student's functions; the judge computes the right answers outside.
     """
-    from autograder.answers import (
-        ANSWER_MODULES,
-        AUTODIFF_PACKAGES,
-        GRADER_MODULES,
-        OTHER_ANSWERS,
-    )
-
-    names = ([f"course.{m}" for m in ANSWER_MODULES] + list(GRADER_MODULES)
-             + list(AUTODIFF_PACKAGES) + list(OTHER_ANSWERS))
-    blocked = tuple((name, str(path)) for name in names
-                    if (path := _locate(name)) is not None)
+    blocked = tuple((name, str(path)) for name in forbidden_modules()
+                    if (path := locate(name)) is not None)
     emptied = [str(p) for d in _package_dirs() for p in Path(d).rglob("__pycache__")]
     emptied += [str(p) for d in _package_dirs(("course",)) if (p := Path(d) / "chapters")
                 .is_dir()]

@@ -340,6 +340,34 @@ def test_the_profiler_is_restored_after_a_check():
     assert os.environ.get(checks.RECORD_ENV) is None
 
 
+def test_the_guard_watches_wherever_an_answer_module_can_be_imported(tmp_path, monkeypatch):
+    from autograder import answers
+
+    stub = tmp_path / "stub.py"
+    stub.write_text(answers.BLOCKED_MODULE.format(name="course.layers"))
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "__init__.py").write_text(stub.read_text())
+    real = tmp_path / "layers.py"
+    real.write_text("def affine_forward(x, W, b):\n    return x @ W + b\n")
+
+    def hook_in_call(where):
+        monkeypatch.setattr(answers, "locate", where)
+        answers.all_hidden.cache_clear()
+        return answers.all_hidden(), checks.call(sys.getprofile) is not sys.getprofile()
+
+    try:
+        assert hook_in_call(lambda name: None) == (True, False)  # none installed
+        assert hook_in_call(lambda name: stub) == (True, False)  # the sandbox's stubs
+        assert hook_in_call(lambda name: package) == (True, False)
+        assert hook_in_call(lambda name: real if name == "course.layers" else stub) == \
+            (False, True)
+        assert hook_in_call(lambda name: tmp_path / "gone.py") == (False, True)  # unreadable
+    finally:
+        answers.all_hidden.cache_clear()
+    assert not answers.all_hidden()  # this test process can import the answers
+
+
 # ------------------------------------------------- many students, one reference
 
 def reference_functions(assignment):

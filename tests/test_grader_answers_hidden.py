@@ -189,7 +189,10 @@ def graded(tmp_path_factory):
              "for n in ('layers.py', 'network.py', 'chapters'):\n"
              "    p = os.path.join(d, n)\n"
              "    print('SEEN', n, repr(open(p).read()[:300]) if os.path.isfile(p) else\n"
-             "          sorted(os.listdir(p)) if os.path.isdir(p) else 'absent')\n")
+             "          sorted(os.listdir(p)) if os.path.isdir(p) else 'absent')\n"
+             "import sys\nfrom autograder.answers import all_hidden\n"
+             "from autograder.checks.guard import call\n"
+             "print('GUARD', all_hidden(), call(sys.getprofile) is None)\n")
     gt.submit(course, "reader", gt.student_notebook(course, OWN, prelude=probe))
     results = {r.student: r for r in grade("ps1", root=course, workers=2, progress=False)}
     return course, results, gt.scores(course)
@@ -219,3 +222,10 @@ def test_the_answers_cannot_be_read(graded):
     assert "SEEN layers.py" in seen and WHY in seen
     assert "def affine_backward" not in seen and "class MLP" not in seen
     assert "SEEN chapters []" in seen
+
+
+def test_in_the_sandbox_the_guard_finds_nothing_to_watch_and_sets_no_hook(graded):
+    """Every answer module is the stub there, so call() runs the student's function bare
+    (the routes above show that the stubs alone refuse every borrowed answer)."""
+    course, _, _ = graded
+    assert "GUARD True True" in _outputs(course, "reader")

@@ -3,8 +3,11 @@
 :func:`call` runs the function under a profiler hook that notices any call into the
 course's answer modules, the grader's reference and judges, or an automatic
 differentiation library (:mod:`autograder.answers`), and refuses the result. That is a
-courtesy in a student's own Jupyter (a profiler hook can be switched off); in the
-sandboxed grader those modules are not on the kernel's file system at all. :func:`arr`
+courtesy in a student's own Jupyter (a profiler hook can be switched off). In the
+sandboxed grader those modules are not on the kernel's file system at all, so there is
+nothing for the hook to catch and :func:`call` sets none (it would make a training loop
+three times slower): it checks, once per process, that each of them is absent or the
+sandbox's stub that refuses import (:func:`autograder.answers.all_hidden`). :func:`arr`
 and :func:`unpack` turn what a student returned into plain arrays, or a
 :class:`StudentError` saying what is wrong.
 """
@@ -21,6 +24,7 @@ from autograder.answers import (
     AUTODIFF_PACKAGES,
     GRADER_MODULES,
     OTHER_ANSWERS,
+    all_hidden,
 )
 
 CHECKS_PACKAGE = "autograder.checks"
@@ -97,8 +101,10 @@ def call(fn, *args, what=None, **kwargs):
     if not callable(fn):
         raise StudentError(f"{what} is not a function (got {type(fn).__name__})")
     seen: list = []
+    watch = not all_hidden()  # in the sandbox there is nothing to watch for
     previous = sys.getprofile()
-    sys.setprofile(_hook(seen))
+    if watch:
+        sys.setprofile(_hook(seen))
     try:
         result = fn(*args, **kwargs)
     except StudentError:
@@ -106,7 +112,8 @@ def call(fn, *args, what=None, **kwargs):
     except Exception as e:
         raise StudentError(f"{what} raised {type(e).__name__}: {e}{_hint(e)}") from None
     finally:
-        sys.setprofile(previous)
+        if watch:
+            sys.setprofile(previous)
     if seen:
         mod, _, fname = seen[0].rpartition(".")
         did = f"imports {mod}" if fname == "<module>" else f"calls {seen[0]}"
