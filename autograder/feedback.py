@@ -36,7 +36,7 @@ from autograder.config import (
     normalize_db_url,
 )
 from autograder.feedback_filter import strip_hidden_tests
-from autograder.feedback_math import MathToMathML, strip_mathjax
+from autograder.feedback_math import MathToMathML, finish_page
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -86,7 +86,7 @@ def generate_feedback(assignment: str, *, root: Path | str | None = None,
         converter.start()
         pages = coursedir.format_path(coursedir.feedback_directory, student or "*", assignment)
         for page in map(Path, glob.glob(str(Path(pages) / "*.html"))):
-            page.write_text(strip_mathjax(page.read_text(encoding="utf-8")), encoding="utf-8")
+            page.write_text(finish_page(page.read_text(encoding="utf-8")), encoding="utf-8")
     reports = []
     state_dir = root / STATE_DIR / "state" / assignment
     for state_file in sorted(state_dir.glob(f"{student or '*'}.json")):

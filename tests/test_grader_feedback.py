@@ -81,3 +81,15 @@ def test_tex_becomes_mathml_outside_code_and_prices_stay_text():
     page = "<head><!-- Load mathjax -->\n<script src='x'></script>\n" \
            "<!-- End of mathjax configuration --><style></style></head>"
     assert strip_mathjax(page) == "<head><style></style></head>"
+
+
+def test_a_prime_follows_its_letter_and_the_page_wraps_long_verdicts():
+    from autograder.feedback_math import finish_page, tex_to_mathml
+
+    out = tex_to_mathml("$f'(z)$ and $g''$ and $x^2$")
+    assert "<mi>f</mi><mo>&#x02032;</mo>" in out and "<mi>g</mi><mo>&#x02033;</mo>" in out
+    assert out.count("<msup>") == 1  # x^2 keeps its superscript
+    page = finish_page("<head><!-- Load mathjax -->x<!-- End of mathjax configuration -->"
+                       "</head><body></body>")
+    assert "mathjax" not in page.lower() and page.endswith("</head><body></body>")
+    assert "white-space: pre-wrap" in page and page.index("<style>") < page.index("</head>")

@@ -160,7 +160,8 @@ def feedback_released(graded, classroom):
 @pytest.fixture(scope="module")
 def feedback_seen(feedback_released, student_lab, chromium, tour):
     """The student fetches the feedback in the Assignment List and opens it in JupyterLab;
-    returns the text they read, what the page asked of the network and its formulas."""
+    returns the text they read, what the page asked of the network, its formulas and the
+    outputs (verdicts) the student would have to scroll sideways."""
     with watched_page_of(chromium) as page:
         jlab.open_lab(page, student_lab)
         jlab.open_assignment_list(page)
@@ -181,11 +182,15 @@ def feedback_seen(feedback_released, student_lab, chromium, tour):
         for what, text in (("verdict", "FAILED"), ("comment", COMMENT)):
             body.get_by_text(text).first.evaluate("e => e.scrollIntoView({block: 'center'})")
             page.screenshot(path=tour / f"student-feedback-{what}.png")
-        return body.inner_text(), page.log, body.locator("math").count()
+        sideways = body.evaluate(
+            "b => [...b.querySelectorAll('.output_subarea, .output_subarea *')].filter(e => "
+            "e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX != 'visible')"
+            ".map(e => e.tagName + ': ' + e.textContent.slice(0, 60))")
+        return body.inner_text(), page.log, body.locator("math").count(), sideways
 
 
 def test_feedback_shows_verdicts_and_comment_but_no_hidden_tests(feedback_seen):
-    text, log, _ = feedback_seen
+    text, log, _, sideways = feedback_seen
     assert "hidden=True" not in text and "HIDDEN TESTS" not in text
     auto, _ = _points(ASSIGNMENT)
     verdicts = re.findall(r"\b(PASSED|FAILED)\b", text)
@@ -193,10 +198,11 @@ def test_feedback_shows_verdicts_and_comment_but_no_hidden_tests(feedback_seen):
     assert verdicts.count("FAILED") == len(FAILING) and "dW is wrong" in text
     assert COMMENT in text
     assert _problems_but_known(log) == []
+    assert sideways == [], "a verdict wraps inside its box"
 
 
 def test_feedback_needs_no_internet_and_shows_its_math(feedback_seen):
-    text, log, formulas = feedback_seen
+    text, log, formulas, _ = feedback_seen
     assert log.foreign_requests == []
     assert formulas > 0, "the assignment's formulas are drawn as MathML"
     assert not re.search(r"\$\\[a-z]", text), "no raw TeX left in the page"
