@@ -3,7 +3,8 @@
 nbgrader's feedback template loads MathJax from a CDN, and JupyterLab shows feedback
 pages in a sandboxed frame that runs no script anyway, so a student would read raw TeX.
 Here the TeX of every markdown cell becomes MathML (``latex2mathml``), which browsers
-draw natively, and the page's MathJax loader is removed. Text outputs (the verdicts) wrap in their boxes.
+draw natively, and the page's MathJax loader is removed. Text outputs (the verdicts) wrap
+inside their boxes.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ and judges the recorded outputs. No student code runs here.
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,20 @@ def check_calls(nb) -> dict[str, list[CheckCall]]:
     return result
 
 
+_VISIBLE: dict = {}  # (name, check) -> its visible cases, the same for every student
+
+
+def _cases(check, call: CheckCall, seed: int) -> list:
+    """The cases of one call: drawn from the student's seed if hidden; the visible ones are
+    drawn once per process and copied (a judge cannot change them for the next student)."""
+    if call.hidden:
+        return check.cases(checks.case_rng(call.name, True, seed))
+    key = (call.name, check)
+    if key not in _VISIBLE:
+        _VISIBLE[key] = check.cases(checks.case_rng(call.name, False, checks.VISIBLE_SEED))
+    return copy.deepcopy(_VISIBLE[key])
+
+
 def judge_call(call: CheckCall, record_dir: Path, seed: int) -> tuple[bool, str]:
     """Judge one recorded check call."""
     check = checks.CHECKS.get(call.name)
@@ -87,9 +102,7 @@ def judge_call(call: CheckCall, record_dir: Path, seed: int) -> tuple[bool, str]
     outputs = checks.load_record(record_dir, call.key)
     if outputs is None:
         return False, f"{call.name}: {MISSING}"
-    cases = check.cases(checks.case_rng(call.name, call.hidden,
-                                        seed if call.hidden else checks.VISIBLE_SEED))
-    return check.judge_all(cases, outputs)
+    return check.judge_all(_cases(check, call, seed), outputs)
 
 
 def judge_notebook(source_notebook: Path, record_dir: Path, seed: int) -> dict[str, Verdict]:

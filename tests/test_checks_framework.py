@@ -161,6 +161,43 @@ def test_a_registered_check_is_called_judged_and_recorded(doubling_check, tmp_pa
     assert not ok and "likely: off by a constant factor 1.5" in msg
 
 
+def test_a_judge_that_changes_a_visible_case_cannot_change_the_next_students(
+        doubling_check, tmp_path, monkeypatch):
+    """The judge draws the visible cases once per process: each student gets a copy."""
+    from autograder.judge import CheckCall, judge_call
+
+    judged = []
+
+    def clobbering_judge(case, outputs):
+        judged.append(case["x"].copy())
+        case["x"][:] = 0.0  # a judge that scribbles on its case
+        return True, ""
+
+    monkeypatch.setattr(doubling_check, "judge", clobbering_judge)
+    call = CheckCall("doubles_for_test", False, 0)
+    checks.write_record(tmp_path, call.key, [{"y": np.zeros(3)}] * 2)
+    for seed in (1, 2):
+        assert judge_call(call, tmp_path, seed) == (True, "doubles_for_test: 2 cases passed")
+    visible = doubling_check.cases(checks.case_rng(call.name, False, checks.VISIBLE_SEED))
+    assert len(judged) == 4 and all(np.abs(x).min() > 0 for x in judged)
+    np.testing.assert_array_equal(judged[2], visible[0]["x"])
+
+
+def test_the_trusted_output_of_a_program_is_kept_and_equals_a_fresh_run():
+    from autograder.checks.autodiff_cases import chain_program
+    from autograder.checks.autodiff_judge import trusted_output
+    from autograder.checks.autodiff_programs import build
+    from course.autodiff import Value
+
+    x, prog = chain_program(np.random.default_rng(3), n=200)
+    data, grads = trusted_output(x, prog)
+    nodes = build(Value, x, prog)
+    nodes[-1].backward()
+    assert data == nodes[-1].data and grads.tolist() == [n.grad for n in nodes[:len(x)]]
+    assert trusted_output(x.copy(), list(prog))[1] is grads and not grads.flags.writeable
+    assert trusted_output(x + 1.0, prog)[0] != data
+
+
 def test_a_record_with_the_wrong_key_or_garbage_is_ignored(tmp_path):
     checks.write_record(tmp_path, "relu:0:0", [{"f": np.zeros(2)}])
     (tmp_path / "relu.0.0.npz").rename(tmp_path / "tanh.0.0.npz")
