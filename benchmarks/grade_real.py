@@ -302,6 +302,9 @@ def main() -> None:
 
 def grade_instrumented(argv: list[str]) -> int:
     """``python -m autograder grade`` with the timers on (this script's child process)."""
+    import autograder  # noqa: F401 - first, as in the CLI: it keeps a slow optional
+    # dependency of jsonschema from being imported (see autograder/__init__.py)
+
     instrument_main()
     from autograder.__main__ import main as autograder_main
 
