@@ -89,8 +89,15 @@ def test_interactive_mode_raises_assertion_error_naming_the_check():
     def broken(dout, cache):
         raise NotImplementedError()
 
-    with pytest.raises(AssertionError, match=r"affine_backward, case 1 of 5.*NotImplementedError"):
+    with pytest.raises(AssertionError, match=r"affine_backward, case 1 of 5 \(.*\): affine_backward "
+                       r"raised NotImplementedError \(not written yet\)$"):
         checks.affine_backward(affine_forward, broken)
+
+    def loud(dout, cache):
+        raise ValueError("shapes differ")
+
+    with pytest.raises(AssertionError, match=r"raised ValueError: shapes differ$"):
+        checks.affine_backward(affine_forward, loud)
 
 
 def test_wrong_number_of_functions_is_a_type_error():

@@ -110,7 +110,8 @@ def call(fn, *args, what=None, **kwargs):
     except StudentError:
         raise
     except Exception as e:
-        raise StudentError(f"{what} raised {type(e).__name__}: {e}{_hint(e)}") from None
+        detail = f": {e}" if str(e) else ""  # raise NotImplementedError() says nothing
+        raise StudentError(f"{what} raised {type(e).__name__}{detail}{_hint(e)}") from None
     finally:
         if watch:
             sys.setprofile(previous)
