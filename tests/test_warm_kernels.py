@@ -20,7 +20,7 @@ from autograder.kernel import execute_notebook
 from autograder.sandbox import Limits, Sandbox, bwrap_path, uid_slot
 from autograder.warm import Zygote
 
-pytestmark = pytest.mark.skipif(
+needs_root = pytest.mark.skipif(
     bwrap_path() is None or os.geteuid() != 0,
     reason="warm kernels need bwrap and root (the grader's sandbox uids)")
 
@@ -104,6 +104,7 @@ def facts():
     return {"fresh": probe(warm=False), "warm": probe(warm=True)}
 
 
+@needs_root
 def test_warm_and_fresh_kernels_see_the_same_sandbox(facts):
     fresh, warm = facts["fresh"], facts["warm"]
     for key in ("status", "root", "cwd_is_work", "terminal", "hostname", "rlimits",
@@ -116,6 +117,7 @@ def test_warm_and_fresh_kernels_see_the_same_sandbox(facts):
         assert f["pids_seen"] <= 4  # its own PID namespace (bwrap's init, a placeholder)
 
 
+@needs_root
 def test_a_warm_kernel_is_confined(facts):
     warm = facts["warm"]
     caps = {k: int(v, 16) for k, v in warm["status"].items() if k.startswith("Cap")}
@@ -135,6 +137,7 @@ def test_a_warm_kernel_is_confined(facts):
     assert warm["course_or_grader_loaded"] == []
 
 
+@needs_root
 def test_a_kernel_that_exits_is_restarted_warm_and_the_sandbox_ends():
     nb = new_notebook(cells=[new_code_cell("x = 41"), new_code_cell("import os; os._exit(3)"),
                              new_code_cell("print(x + 1)")])
@@ -146,9 +149,30 @@ def test_a_kernel_that_exits_is_restarted_warm_and_the_sandbox_ends():
     assert nb.cells[2].outputs[0]["text"] == "42\n"  # the cells above were re-run
 
 
+@needs_root
 def test_a_dead_zygote_is_replaced():
     Zygote.start()
     Zygote._proc.kill()
     Zygote._proc.wait()
     facts = probe(warm=True)
     assert facts["hostname"] == "sandbox"
+
+
+def test_without_root_the_sandbox_keeps_the_callers_uid_and_kernels_start_afresh(
+        tmp_path, monkeypatch):
+    """Only root hands out sandbox uids, and warm kernels need one (as the README says)."""
+    from autograder import sandbox as sandbox_module
+    from autograder.kernel import SandboxedKernelManager
+    from autograder.warm import warm_kernels_possible
+
+    monkeypatch.setattr(sandbox_module.os, "geteuid", lambda: 1000)
+    with uid_slot() as uid:
+        assert uid is None
+        box = Sandbox(tmp_path / "box", uid=uid, limits=Limits(), env={})
+    assert not warm_kernels_possible(box)
+    assert not SandboxedKernelManager(box).warm
+    if os.geteuid() == 0:
+        monkeypatch.undo()
+        with uid_slot() as uid:
+            box = Sandbox(tmp_path / "root-box", uid=uid, limits=Limits(), env={})
+            assert uid is not None and warm_kernels_possible(box)
