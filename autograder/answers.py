@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["ANSWER_MODULES", "AUTODIFF_PACKAGES", "OTHER_ANSWERS", "GRADER_MODULES",
-           "BLOCKED_MODULE", "forbidden_modules", "locate", "all_hidden"]
+           "FORBIDDEN_MODULES", "BLOCKED_MODULE", "locate", "all_hidden"]
 
 # Modules of `course` with answers (the assignments' setup cells use course.data only).
 ANSWER_MODULES = ("activations", "losses", "layers", "network", "optim", "gradcheck",
@@ -26,6 +26,9 @@ AUTODIFF_PACKAGES = ("autograd", "torch", "jax", "jaxlib", "tensorflow", "keras"
 OTHER_ANSWERS = ("sklearn.neural_network",)  # a ready-made MLP trainer
 GRADER_MODULES = ("autograder.reference", "autograder.judge", "autograder.audit",
                   "autograder.bugs")
+# All of them by full name: a module is forbidden if it is one of these or inside one.
+FORBIDDEN_MODULES = (tuple(f"course.{m}" for m in ANSWER_MODULES) + GRADER_MODULES
+                     + AUTODIFF_PACKAGES + OTHER_ANSWERS)
 
 
 BLOCKED_MODULE = '''"""Not available in the grading sandbox."""
@@ -35,12 +38,6 @@ raise ImportError(
     "automatic differentiation library")
 '''
 _STUB_MARK = BLOCKED_MODULE.split("\n", 1)[0]
-
-
-def forbidden_modules() -> list[str]:
-    """Every module of the lists above, by its full name."""
-    return ([f"course.{m}" for m in ANSWER_MODULES] + list(GRADER_MODULES)
-            + list(AUTODIFF_PACKAGES) + list(OTHER_ANSWERS))
 
 
 def locate(module: str) -> Path | None:
@@ -78,4 +75,4 @@ def all_hidden() -> bool:
     """Whether no module of the lists can be imported here: each is either not installed
     or replaced by the stub that refuses import (the grading sandbox lays it over them)."""
     return all(path is None or _is_stub(path)
-               for path in map(locate, forbidden_modules()))
+               for path in map(locate, FORBIDDEN_MODULES))

@@ -80,7 +80,7 @@ def check_calls(nb) -> dict[str, list[CheckCall]]:
     return result
 
 
-_VISIBLE: dict = {}  # (name, check) -> its visible cases, the same for every student
+_VISIBLE: dict = {}  # check -> its visible cases, the same for every student
 
 
 def _cases(check, call: CheckCall, seed: int) -> list:
@@ -88,10 +88,9 @@ def _cases(check, call: CheckCall, seed: int) -> list:
     drawn once per process and copied (a judge cannot change them for the next student)."""
     if call.hidden:
         return check.cases(checks.case_rng(call.name, True, seed))
-    key = (call.name, check)
-    if key not in _VISIBLE:
-        _VISIBLE[key] = check.cases(checks.case_rng(call.name, False, checks.VISIBLE_SEED))
-    return copy.deepcopy(_VISIBLE[key])
+    if check not in _VISIBLE:
+        _VISIBLE[check] = check.cases(checks.case_rng(call.name, False, checks.VISIBLE_SEED))
+    return copy.deepcopy(_VISIBLE[check])
 
 
 def judge_call(call: CheckCall, record_dir: Path, seed: int) -> tuple[bool, str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.answers import BLOCKED_MODULE, forbidden_modules, locate
+from autograder.answers import BLOCKED_MODULE, FORBIDDEN_MODULES, locate
 
 UID_BASE = 61000
 N_SLOTS = 128
@@ -146,7 +146,7 @@ def hidden_from_kernel() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     (compiled answers) and the lecture notebooks are emptied. The kernel needs none of it:
     it only runs the student's functions; the judge computes the right answers outside.
     """
-    blocked = tuple((name, str(path)) for name in forbidden_modules()
+    blocked = tuple((name, str(path)) for name in FORBIDDEN_MODULES
                     if (path := locate(name)) is not None)
     emptied = [str(p) for d in _package_dirs() for p in Path(d).rglob("__pycache__")]
     emptied += [str(p) for d in _package_dirs(("course",)) if (p := Path(d) / "chapters")

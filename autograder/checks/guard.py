@@ -19,20 +19,13 @@ import sys
 import numpy as np
 
 # Modules whose code a graded function may not run (in the sandbox they are absent).
-from autograder.answers import (
-    ANSWER_MODULES,
-    AUTODIFF_PACKAGES,
-    GRADER_MODULES,
-    OTHER_ANSWERS,
-    all_hidden,
-)
+from autograder.answers import FORBIDDEN_MODULES, all_hidden
 
 CHECKS_PACKAGE = "autograder.checks"
 # Functions of the checks package that compute the right answers.
 JUDGING_CODE = {"judge", "judge_all", "judge_call", "judge_notebook"}
 
-__all__ = ["StudentError", "call", "arr", "unpack", "ANSWER_MODULES", "AUTODIFF_PACKAGES",
-           "OTHER_ANSWERS", "GRADER_MODULES", "JUDGING_CODE"]
+__all__ = ["StudentError", "call", "arr", "unpack", "FORBIDDEN_MODULES", "JUDGING_CODE"]
 
 
 class StudentError(Exception):
@@ -45,10 +38,7 @@ def _under(module: str, packages) -> bool:
 
 def _forbidden(module: str) -> bool:
     """Return whether a graded function may not run code of this module."""
-    parts = module.split(".")
-    if _under(module, GRADER_MODULES + OTHER_ANSWERS) or parts[0] in AUTODIFF_PACKAGES:
-        return True
-    return len(parts) > 1 and parts[0] == "course" and parts[1] in ANSWER_MODULES
+    return _under(module, FORBIDDEN_MODULES)
 
 
 def _offence(frame, event, arg) -> str | None:
