@@ -14,7 +14,7 @@ policy under which a script runs only if it is
 
 Images come from the server itself or ``data:`` URLs, nothing is fetched from another
 host, no frame or plug-in loads, and nbgrader's MathJax loader (a CDN script; the math is
-MathML by then) is taken out of the page.
+MathML by then) gives way to a stand-in that tells formgrade.js the math is drawn.
 
 Enabled by ``etc/jupyter/jupyter_server_config.d/dfnn-course.json``, which ``pip install``
 of the course puts beside nbgrader's own configuration.
@@ -34,8 +34,14 @@ from tornado.web import OutputTransform
 from autograder.feedback_math import MATHJAX
 
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
-HANDLER = re.compile(r"""\son[a-z]+="([^"{}]*)\"""")
+HANDLER = re.compile(r"""\son[a-z]+="([^"{}]*)\"""", re.I)
 VALUE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+# In place of MathJax: the math is MathML already; formgrade.js waits for MathJax's
+# "End" signal before it focuses the first score box, so it gets one at once.
+MATHJAX_STAND_IN = (
+    "window.MathJax = {Hub: {Queue: function () {}, Config: function () {}, "
+    "Startup: {signal: {Interest: function (f) { setTimeout(function () { f('End'); }, 0); "
+    "}}}}};")
 
 
 def _templates() -> list[str]:
@@ -70,7 +76,8 @@ def handler_hashes() -> tuple[str, ...]:
 
 def policy(origin: str, base_url: str, nonce: str) -> str:
     static = f"{origin}{base_url}formgrader/static/"
-    scripts = " ".join([static, f"'nonce-{nonce}'", "'unsafe-hashes'", *handler_hashes()])
+    scripts = " ".join([static, f"'nonce-{nonce}'", "'unsafe-hashes'", *handler_hashes(),
+                        "'report-sample'"])
     return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
             "frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -107,8 +114,9 @@ class FormgraderPolicy(OutputTransform):
         origin = f"{self.request.protocol}://{self.request.host}"
         headers["Content-Security-Policy"] = policy(origin, self.base_url, nonce)
         if finishing and chunk:
-            page = MATHJAX.sub("", chunk.decode("utf-8", "replace"))
-            chunk = nonce_known_scripts(page, nonce).encode("utf-8")
+            page = nonce_known_scripts(chunk.decode("utf-8", "replace"), nonce)
+            stand_in = f'<script nonce="{nonce}">{MATHJAX_STAND_IN}</script>'
+            chunk = MATHJAX.sub(lambda _: stand_in, page, count=1).encode("utf-8")
             if "Content-Length" in headers:
                 headers["Content-Length"] = str(len(chunk))
         return status_code, headers, chunk
