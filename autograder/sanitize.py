@@ -207,7 +207,7 @@ class SanitizeNotebook(Preprocessor):
 # The policy of a page that shows a student's content and runs no script of its own:
 # nothing runs, nothing is fetched, images only from the page itself.
 PAGE_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-               "font-src data:; base-uri 'none'; form-action 'none'")
+               "font-src 'self' data:; base-uri 'none'; form-action 'none'")
 
 
 def policy_meta(policy: str = PAGE_POLICY) -> str:
