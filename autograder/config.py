@@ -90,12 +90,14 @@ def load_config(root: Path) -> Config:
 def _unknown(name: str, known, where: str, what: str) -> GradingError:
     close = difflib.get_close_matches(name, sorted(known), n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
-    return GradingError(f"unknown {what} {name} in {where}{hint} (`python -m autograder grade "
+    return GradingError(f"unknown {what} {name} {where}{hint} (`python -m autograder grade "
                         "--help-all` lists every setting)")
 
 
 def check_settings(cfg: Config, where: str) -> None:
     """Raise :class:`GradingError` naming the first unknown or mistyped grader setting.
+
+    ``where`` ends the message: ``in /course/nbgrader_config.py``, ``on the command line``.
 
     A section whose name is close to one of the grader's (``c.Autograde``) counts as a
     misspelling; other sections belong to nbgrader and are its to check.
@@ -115,7 +117,7 @@ def check_settings(cfg: Config, where: str) -> None:
         try:
             cls(config=cfg)
         except (TraitError, ValueError) as e:
-            raise GradingError(f"wrong value in {where}: {e}") from None
+            raise GradingError(f"wrong value {where}: {e}") from None
 
 
 def command_line_settings(argv: list[str], aliases: dict[str, str] | None = None
@@ -206,9 +208,9 @@ def open_course(root: Path | str | None = None, *, config: Config | None = None,
     if not root.is_dir():
         raise GradingError(f"course directory {root} does not exist")
     cfg = load_config(root)
-    check_settings(cfg, str(root / "nbgrader_config.py"))
+    check_settings(cfg, f"in {root / 'nbgrader_config.py'}")
     if config is not None:
-        check_settings(config, "the command line")
+        check_settings(config, "on the command line")
         cfg.merge(config)
     cfg.CourseDirectory.root = str(root)
     if db_url:

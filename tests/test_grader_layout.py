@@ -157,3 +157,36 @@ def test_every_limit_can_be_set_in_nbgrader_config():
     limits = limits_from_config(cfg)
     for f in fields(Limits):
         assert getattr(limits, f.name) == getattr(Limits(), f.name) + 7, f.name
+
+
+def test_help_all_lists_every_setting_with_its_default(capsys):
+    from dataclasses import fields
+
+    from autograder.__main__ import main
+    from autograder.config import CONFIGURABLES
+    from autograder.sandbox import Limits
+
+    assert main(["grade", "--help-all"]) == 0
+    out = capsys.readouterr().out
+    blocks = {b.split("=", 1)[0]: b for b in out.split("\n--")[1:]}
+    for f in fields(Limits):
+        assert f"Autograder.{f.name}" in blocks, f.name
+        assert f"Default: {f.default}" in blocks[f"Autograder.{f.name}"], f.name
+    for cls in CONFIGURABLES:
+        for name, trait in cls.class_traits(config=True).items():
+            assert trait.help, f"{cls.__name__}.{name} has no help"
+            assert f"Default: {trait.default_value!r}" in blocks[f"{cls.__name__}.{name}"]
+
+
+def test_each_setting_has_one_default():
+    """The course's nbgrader_config.py sets no setting to its default: a default lives in
+    the setting's trait alone."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.config import CONFIGURABLES
+    from autograder.paths import ROOT
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    for cls in CONFIGURABLES:
+        for name, value in cfg.get(cls.__name__, {}).items():
+            assert value != cls.class_traits()[name].default_value, f"{cls.__name__}.{name}"
