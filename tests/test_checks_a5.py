@@ -215,3 +215,18 @@ def test_a_class_without_reflected_forms_is_told_which_method_is_missing():
 
 def test_micrograd_counts_as_an_autodiff_library():
     assert checks._forbidden("micrograd.engine") and checks._forbidden("course.autodiff")
+
+
+def test_the_trusted_output_of_a_program_is_kept_and_equals_a_fresh_run():
+    from autograder.checks.autodiff_cases import chain_program
+    from autograder.checks.autodiff_judge import trusted_output
+    from autograder.checks.autodiff_programs import build
+    from course.autodiff import Value
+
+    x, prog = chain_program(np.random.default_rng(3), n=200)
+    data, grads = trusted_output(x, prog)
+    nodes = build(Value, x, prog)
+    nodes[-1].backward()
+    assert data == nodes[-1].data and grads.tolist() == [n.grad for n in nodes[:len(x)]]
+    assert trusted_output(x.copy(), list(prog))[1] is grads and not grads.flags.writeable
+    assert trusted_output(x + 1.0, prog)[0] != data
