@@ -4,11 +4,29 @@ Notebooks and helpers under ``tests/fixtures`` are data for tests, not tests. Th
 are a package: a test imports them as ``from fixtures.grader import gradertools`` (pytest
 puts this directory on ``sys.path``, as for every test module here). The list of
 assignments comes from one place, :func:`autograder.paths.assignments`.
+
+Markers (registered in pyproject.toml; ``make test-fast`` leaves these out): every test
+under ``tests/browser`` is ``browser`` and every chapter cell run by nbval is ``slow``,
+by folder, here; a test module that grades in the sandbox or takes long marks itself
+(``pytestmark``).
 """
+
+from pathlib import Path
 
 import pytest
 
 collect_ignore_glob = ["fixtures/*", "fixtures/**/*"]
+
+REPO = Path(__file__).resolve().parent.parent
+MARKED_FOLDERS = {REPO / "tests" / "browser": "browser", REPO / "course" / "chapters": "slow"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        for folder, mark in MARKED_FOLDERS.items():
+            if folder in path.parents:
+                item.add_marker(mark)
 
 
 @pytest.fixture

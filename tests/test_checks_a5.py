@@ -117,6 +117,7 @@ def test_reference_passes_scale_and_training(ref):
     checks.train_step(ref["MLP"], ref["train_step"], hidden=True)
 
 
+@pytest.mark.slow
 def test_train_xor_is_judged_on_the_labels_it_was_given(ref):
     """For the visible seed and for students: the reference passes both labellings; a
     train_xor that trains on XOR data of its own (the same model whatever it is given), or
@@ -187,8 +188,8 @@ XNOR_CAUGHT = ["case 2 of 2 (labels=XNOR", "the opposite of the labels y it was 
     ("grads_not_reset", "train_step", ["step 2 of 3", "not reset between two backward calls",
                                        "zero_grad()"]),
     ("value_is_course_autodiff", "value_rules", ["course.autodiff", "your own code"]),
-    ("xor_data_of_its_own", "train_xor", XNOR_CAUGHT),
-    ("xor_labels_from_x", "train_xor", XNOR_CAUGHT),
+    pytest.param("xor_data_of_its_own", "train_xor", XNOR_CAUGHT, marks=pytest.mark.slow),
+    pytest.param("xor_labels_from_x", "train_xor", XNOR_CAUGHT, marks=pytest.mark.slow),
 ])
 def test_each_known_mistake_is_named(variant, check, words):
     ns = solution(variant)
@@ -198,6 +199,7 @@ def test_each_known_mistake_is_named(variant, check, words):
         assert w in msg, (w, msg)
 
 
+@pytest.mark.slow
 def test_recursion_and_exponential_time_are_named():
     msg = failure(checks.value_scale, solution("recursive_sort")["Value"])
     assert "RecursionError" in msg and "explicit stack" in msg

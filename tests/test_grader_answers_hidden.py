@@ -18,6 +18,8 @@ from fixtures.grader import gradertools as gt
 
 from autograder.grade import grade
 
+pytestmark = pytest.mark.sandbox
+
 WHY = "is not available in the grading sandbox"
 OWN = {  # the student's own (correct) code for the parts not borrowed
     "sigmoid_solution": gt.solutions()["sigmoid_solution"],

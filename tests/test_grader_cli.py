@@ -69,6 +69,7 @@ def test_unknown_assignment_student_and_missing_gradebook(course, cli):
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
+@pytest.mark.sandbox
 def test_refuses_without_bubblewrap_unless_unsafe(course, cli, monkeypatch):
     gt.submit(course, "alice")
     monkeypatch.setenv("PATH", "/nonexistent")
@@ -83,6 +84,7 @@ def test_refuses_without_bubblewrap_unless_unsafe(course, cli, monkeypatch):
                                           "test_tanh": 1.0}
 
 
+@pytest.mark.sandbox
 def test_rerun_skips_unchanged_submissions_force_regrades(course, cli):
     gt.submit(course, "alice")
     gt.submit(course, "bob", gt.student_notebook(course, {"relu_solution": WRONG_RELU}))
@@ -116,6 +118,7 @@ def judge_always_fail(source, record_dir, seed):
     return {g: Verdict(g, False, "stand-in: fail") for g in gt.POINTS}
 
 
+@pytest.mark.sandbox
 def test_scores_come_from_the_judge_not_the_notebook(course):
     """A failing notebook judged 'pass' gets full marks; a correct one judged 'fail' zero."""
     gt.submit(course, "wrong", gt.student_notebook(course, {"relu_solution": WRONG_RELU}))

@@ -16,6 +16,8 @@ from fixtures.grader import gradertools as gt
 
 from autograder.grade import grade
 
+pytestmark = pytest.mark.sandbox
+
 WRONG = {
     "sigmoid_solution": "def sigmoid(z):\n    return 0.5 + 0 * z\n\n\n"
                         "def sigmoid_grad(z):\n    return 0.25 + 0 * z\n",
