@@ -44,7 +44,7 @@ Autograder = type("Autograder", (Configurable,), {
     "__doc__": "Limits of each sandboxed kernel of ``python -m autograder grade`` "
                "(the fields of autograder.sandbox.Limits).",
     "__module__": __name__,
-    **{f.name: Int(f.default, help=f.metadata["help"]).tag(config=True)
+    **{f.name: Int(f.default, help=f.metadata.get("help", "")).tag(config=True)
        for f in fields(Limits)},
 })
 

@@ -72,6 +72,7 @@ def reference_functions(assignment):
     return nb, ns
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", assignments())
 def test_reference_passes_the_hidden_checks_of_many_students(assignment):
     nb, ns = reference_functions(assignment)

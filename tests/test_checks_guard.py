@@ -127,6 +127,7 @@ assert not [m for m in sys.modules if any(m == h or m.startswith(h + ".") for h 
 """
 
 
+@pytest.mark.slow
 def test_record_mode_runs_with_the_answers_hidden_and_the_judge_passes_it(tmp_path):
     import subprocess
 

@@ -213,6 +213,7 @@ def test_html_report_is_self_contained_and_highlights_matches(klass):
     assert "ivy: unreadable notebook" in page
 
 
+@pytest.mark.slow
 def test_command_line(klass, tmp_path):
     course = klass["course"]
     r = subprocess.run([sys.executable, "-m", "autograder", "similarity", cr.ASSIGNMENT,

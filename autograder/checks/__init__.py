@@ -3,12 +3,7 @@
 A test cell calls a check with the student's functions, for example
 ``checks.affine_backward(affine_forward, affine_backward)`` (visible) or, inside the
 hidden block, ``checks.affine_backward(affine_forward, affine_backward, hidden=True)``.
-Each check has three steps (docs/architecture.md, "Grading"):
-
-1. ``cases(rng)``: inputs drawn from a seeded generator, numpy only;
-2. ``run(fns, case)``: calls the student's functions and returns a flat dict of arrays;
-3. ``judge(case, outputs)``: compares with the instructor's reference (the ``course``
-   package) and returns ``(ok, message)``.
+Each check has three steps, explained once in :class:`.framework.Check`.
 
 In a notebook, or under plain ``nbgrader autograde``, a check does all three in the
 kernel and raises :class:`CheckFailed` (an ``AssertionError``) with the message. With
