@@ -28,7 +28,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from autograder.checks.comparison import NUM_TOL, TOL, compare, numeric_grad, rel_error
+from autograder.checks.comparison import compare
 from autograder.checks.diagnosis import diagnose
 from autograder.checks.framework import (
     _OCCURRENCES,
@@ -38,15 +38,12 @@ from autograder.checks.framework import (
     VISIBLE_SEED,
     Check,
     CheckFailed,
-    CheckUsageError,
     case_rng,
     kernel_seed,
     register,
 )
-from autograder.checks.guard import StudentError, _forbidden, arr, call, unpack
+from autograder.checks.guard import _forbidden, call
 from autograder.checks.records import (
-    MAX_RECORD_BYTES,
-    MAX_RECORD_CASES,
     RECORD_ENV,
     load_record,
     record_key,
@@ -65,10 +62,7 @@ for _module in assignment_modules():
     importlib.import_module(f"{__name__}.{_module}")
 globals().update(CHECKS)  # checks.<name>
 
-__all__ = ["CHECKS", "Check", "CheckFailed", "CheckUsageError", "StudentError", "call",
-           "arr", "unpack",
-           "compare", "diagnose", "rel_error", "numeric_grad", "kernel_seed", "case_rng",
-           "register", "record_key", "record_path", "write_record", "load_record",
+__all__ = ["CHECKS", "Check", "CheckFailed", "call", "compare", "diagnose", "kernel_seed",
+           "case_rng", "register", "record_key", "record_path", "write_record", "load_record",
            "assignment_modules", "VISIBLE_SEED", "LOCAL_HIDDEN_SEED", "RECORD_ENV", "SEED_ENV",
-           "TOL", "NUM_TOL", "MAX_RECORD_BYTES", "MAX_RECORD_CASES", "_OCCURRENCES",
-           "_forbidden"] + list(CHECKS)
+           "_OCCURRENCES", "_forbidden"] + list(CHECKS)
