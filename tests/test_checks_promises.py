@@ -88,11 +88,11 @@ def graded():
             for i, fname in enumerate(fnames) if (ASSIGNMENT_OF[name], fname) not in CLASSES]
 
 
-SLOW = {"train_xor"}  # trains a network for every case
+TAKES_LONG = {"train_xor"}  # trains a network for every case: marked slow
 
 
 def _marks(name):
-    marks = [pytest.mark.slow] if name in SLOW else []
+    marks = [pytest.mark.slow] if name in TAKES_LONG else []
     if name in KNOWN_GAPS:
         marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]))
     return marks

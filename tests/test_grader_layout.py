@@ -166,3 +166,24 @@ def test_each_setting_has_one_default():
     for cls in CONFIGURABLES:
         for name, value in cfg.get(cls.__name__, {}).items():
             assert value != cls.class_traits()[name].default_value, f"{cls.__name__}.{name}"
+
+
+def test_open_course_gives_root_merged_settings_and_gradebook_url(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
+    from autograder.config import GradingError, normalize_db_url, open_course
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.Autograder.memory_mb = 4096\nc.Autograder.nproc = 32\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")  # found from a folder below the course
+    cli = Config()
+    cli.Autograder.nproc = 16
+    course = open_course(config=cli)
+    assert course.root == tmp_path.resolve()
+    assert (course.limits.memory_mb, course.limits.nproc) == (4096, 16)
+    assert course.db_url == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+    url = "postgresql://grader@db.example/gradebook"
+    assert open_course(tmp_path, db_url=url).db_url == normalize_db_url(url)
+    with pytest.raises(GradingError, match="does not exist"):
+        open_course(tmp_path / "nowhere")
