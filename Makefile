@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs tools of the environment (alembic) by name: put them first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test course lint clean provision
+.PHONY: test test-fast course lint clean provision
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml
 ## make test: every test: the package, the chapters (nbval), assignments, grader, lint
 test: $(STAMP) provision
 	$(BIN)/python -m pytest
+
+## make test-fast: every test not marked browser, sandbox or slow (markers: pyproject.toml)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not sandbox and not slow"
 
 ## system packages of the tests (bubblewrap, PostgreSQL, Chromium); a no-op once present
 provision:

@@ -15,13 +15,11 @@ c.ClearHiddenTests.enforce_metadata = True
 c.Execute.timeout = 60
 c.OverwriteCells.add_missing_cells = True
 
-# `python -m autograder grade`: limits of each sandboxed kernel (see autograder/sandbox.py).
+# `python -m autograder grade`: limits of each sandboxed kernel. Only the course's own
+# choices are set here; `python -m autograder grade --help-all` lists every setting
+# (c.Autograder.*, c.Similarity.*) with its default. A misspelt one stops the grader.
 c.Autograder.cell_timeout = 60  # wall seconds per cell
 c.Autograder.notebook_timeout = 900  # wall seconds per notebook
-c.Autograder.memory_mb = 2048  # address space of the kernel
-c.Autograder.nproc = 64  # processes + threads of the sandbox
-c.Autograder.output_kb = 2048  # output kept per notebook
-c.Autograder.disk_mb = 256  # bytes the notebook may write to its scratch directory
 
 # Plain `nbgrader generate_feedback` too: strip hidden tests and their tracebacks from the
 # feedback (nbgrader shows them otherwise, jupyter/nbgrader#917).
@@ -32,13 +30,9 @@ c.GenerateFeedback.preprocessors = [
     "autograder.feedback_filter.StripHiddenTests",
 ]
 
-# `python -m autograder similarity`: flag a pair when this share of a submission's solution
-# code (names, comments, blank lines and order ignored; code of the release not counted) is
-# found in a classmate's, the course package or the instructor's solution. Flags never
-# change a grade. noise: shortest match counted, in characters of code stripped of names
-# and spaces (copydetect's noise threshold).
-c.Similarity.threshold = 0.45
-c.Similarity.noise = 25
+# `python -m autograder similarity` flags a pair when c.Similarity.threshold of a
+# submission's solution code is found in a classmate's, the course package or the
+# instructor's solution (see --help-all). Flags never change a grade.
 
 # A submission's content is untrusted too: wherever nbgrader renders a notebook to HTML
 # (formgrader's submission view, generate_feedback), markdown, raw cells, outputs and

@@ -28,8 +28,9 @@ from pathlib import Path
 import nbformat
 
 from autograder.cells import grade_id
+from autograder.config import GradingError, open_course
+from autograder.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 AUDIT_SEED = 20261123
 
 
@@ -189,12 +190,18 @@ def main(argv=None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="print each catching message")
     p.add_argument("--seed", type=int, default=AUDIT_SEED, help="the hidden checks' seed")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--root", help="course directory (default: the one with nbgrader_config.py)")
     args = p.parse_args(argv)
+    try:
+        root = open_course(args.root).root
+    except GradingError as e:
+        print(f"autograder audit: error: {e}", file=sys.stderr)
+        return 2
     names = args.assignments or sorted(
         f.stem for f in (Path(__file__).parent / "bugs").glob("a*.py"))
     ok = True
     for name in names:
-        result = audit(name, seed=args.seed, workers=args.workers)
+        result = audit(name, root=root, seed=args.seed, workers=args.workers)
         report(result, verbose=args.verbose)
         ok &= result.catch_rate == 100.0 and all(v[0] for v in result.reference.values())
     return 0 if ok else 1

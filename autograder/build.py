@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.config import open_course
 from autograder.paths import ROOT, assignments
 
 
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args(argv)
+    open_course(ROOT)  # a misspelt setting of nbgrader_config.py stops the build here
     # nbgrader runs tools of this environment (alembic) by name
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
                                           os.environ.get("PATH", "")])

@@ -27,13 +27,7 @@ from traitlets import Unicode
 from traitlets.config import Config
 
 from autograder.cells import is_test
-from autograder.config import (
-    STATE_DIR,
-    GradingError,
-    find_course_root,
-    load_config,
-    normalize_db_url,
-)
+from autograder.config import STATE_DIR, GradingError, open_course
 from autograder.feedback_filter import strip_hidden_tests
 from autograder.feedback_math import MathToMathML
 from autograder.sanitize import safe_rendering
@@ -63,10 +57,8 @@ class HideHiddenTests(NbGraderPreprocessor):
 def generate_feedback(assignment: str, *, root: Path | str | None = None,
                       student: str | None = None, db_url: str | None = None) -> list[Path]:
     """Write feedback for every graded student (or one); return the report files."""
-    root = Path(root).resolve() if root else find_course_root()
-    cfg = load_config(root)
-    if db_url:
-        cfg.CourseDirectory.db_url = normalize_db_url(db_url)
+    course = open_course(root, db_url=db_url)
+    root, cfg = course.root, course.config
     cfg.CourseDirectory.assignment_id = assignment
     cfg.CourseDirectory.student_id = student or "*"
     coursedir = CourseDirectory(config=cfg)

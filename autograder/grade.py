@@ -40,6 +40,7 @@ from autograder.config import (  # noqa: F401 - the grader's public names, in on
     limits_from_config,
     load_config,
     normalize_db_url,
+    open_course,
     safe_url,
 )
 from autograder.inputs import CourseAssignment
@@ -107,17 +108,9 @@ class Grader:
         bindir = str(Path(sys.executable).parent)
         if bindir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-        self.root = Path(root).resolve() if root else find_course_root()
-        if not self.root.is_dir():
-            raise GradingError(f"course directory {self.root} does not exist")
+        opened = open_course(root, config=config, db_url=db_url)
+        self.root, self.cfg = opened.root, opened.config
         self.assignment = assignment
-        self.cfg = load_config(self.root)
-        if config is not None:
-            self.cfg.merge(config)
-        if db_url:
-            self.cfg.CourseDirectory.db_url = db_url
-        if "db_url" in self.cfg.CourseDirectory:
-            self.cfg.CourseDirectory.db_url = normalize_db_url(self.cfg.CourseDirectory.db_url)
         self.workers = workers or len(os.sched_getaffinity(0)) or 1
         self.scheduler = scheduler
         self.force = force

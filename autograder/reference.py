@@ -1,9 +1,10 @@
 """The instructor's reference for what the ``course`` package does not hold itself.
 
 Only the grader's judging code uses this module (the course's own answers are in
-``course``). The kernel can import it, but a graded function that calls it fails
-(:mod:`autograder.checks.guard`), and its results only reach a verdict through the
-judge, which runs in the grader's own process.
+``course``), in the grader's own process. It is one of the answer modules
+(:data:`autograder.answers.FORBIDDEN_MODULES`): the sandbox takes it off the kernel's
+file system, and in a student's own Jupyter a graded function that calls it fails
+(:mod:`autograder.checks.guard`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@
   machine (``RLIMIT_NPROC`` counts per uid and is not enforced for root).
 
 :class:`Limits` lists every limit; ``Autograder.<limit>`` in ``nbgrader_config.py`` sets
-one (:func:`autograder.config.limits_from_config`). The notebook's disk use is capped by
+one (:class:`autograder.config.Autograder`). The notebook's disk use is capped by
 :func:`disk_usage`, polled while the kernel runs.
 """
 
@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,21 +46,30 @@ class SandboxError(RuntimeError):
     """The sandbox cannot be set up (a problem of the machine, not of a submission)."""
 
 
+def _limit(default: int, help: str):
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class Limits:
-    """Resource limits of one sandboxed kernel."""
+    """Resource limits of one sandboxed kernel.
 
-    cell_timeout: int = 30  # seconds of wall time per cell
-    notebook_timeout: int = 600  # seconds of wall time for the whole notebook
-    memory_mb: int = 2048  # RLIMIT_AS of the kernel
-    nproc: int = 64  # RLIMIT_NPROC (processes + threads of the sandbox uid)
-    file_size_mb: int = 64  # RLIMIT_FSIZE
-    tmp_mb: int = 64  # size of the private /tmp
-    disk_mb: int = 256  # what the notebook may write into its scratch directory
-    output_kb: int = 2048  # captured output of the whole notebook
-    record_mb: int = 64  # records read back from the kernel
-    max_restarts: int = 3  # fresh kernels after a cell killed or hung the kernel
-    startup_timeout: int = 60
+    Each field, its default and its help are declared here and nowhere else: they become
+    the settings ``c.Autograder.<field>`` (:class:`autograder.config.Autograder`).
+    """
+
+    cell_timeout: int = _limit(30, "Seconds of wall time per cell (default: c.Execute.timeout "
+                                   "when that is set).")
+    notebook_timeout: int = _limit(600, "Seconds of wall time for the whole notebook.")
+    memory_mb: int = _limit(2048, "Address space of the kernel in MB (RLIMIT_AS).")
+    nproc: int = _limit(64, "Processes and threads of the sandbox's uid (RLIMIT_NPROC).")
+    file_size_mb: int = _limit(64, "Largest file the kernel may write, in MB (RLIMIT_FSIZE).")
+    tmp_mb: int = _limit(64, "Size of the sandbox's private /tmp in MB.")
+    disk_mb: int = _limit(256, "MB the notebook may write into its scratch directory.")
+    output_kb: int = _limit(2048, "Output kept per notebook, in KB.")
+    record_mb: int = _limit(64, "MB of recorded calls read back from the kernel.")
+    max_restarts: int = _limit(3, "Fresh kernels after a cell killed or hung the kernel.")
+    startup_timeout: int = _limit(60, "Seconds a kernel may take to start.")
 
 
 def bwrap_path() -> str | None:

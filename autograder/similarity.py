@@ -12,7 +12,7 @@ boilerplate and never counts.
 
 It writes ``similarity/<assignment>/report.html`` (pairs ranked, the matching regions
 side by side and highlighted; one self-contained file) and ``pairs.csv``. It flags pairs
-whose score reaches ``c.Similarity.threshold`` of ``nbgrader_config.py``; it reads
+whose score reaches ``c.Similarity.threshold`` (:class:`autograder.config.Similarity`); it reads
 notebooks as JSON, never runs their code and never touches the gradebook: a flag is for
 the instructor to look at, not a grade.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,14 +37,15 @@ import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from nbgrader.utils import is_solution
 from scipy import sparse
+from traitlets.config import Config
 
+from autograder.config import GradingError, Similarity, command_line_settings, open_course
 from autograder.sanitize import student_id_problem
 from autograder.similarity_report import write_csv, write_html
 
-# copydetect's noise threshold k and guarantee threshold t count characters of the
-# filtered code (names replaced by one letter, no spaces): k = 25 is its default; every
-# k-gram is kept (t = k, winnowing window 1) since a class's solutions are short.
-DEFAULTS = {"threshold": 0.5, "noise": 25, "guarantee": 25}
+# copydetect's noise and guarantee thresholds: their defaults and meaning are those of
+# the settings c.Similarity.noise and c.Similarity.guarantee (autograder.config.Similarity).
+DEFAULTS = Similarity()
 SOLUTION = "solution"  # kind of the instructor's solution document
 COURSE = "course"  # kind of a course package module
 SUBMISSION = "submission"
@@ -253,8 +255,8 @@ def _matched_tokens(prints: list[CodeFingerprint], k: int) -> np.ndarray:
     return tokens
 
 
-def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS["noise"],
-            guarantee: int = DEFAULTS["guarantee"]) -> list[Pair]:
+def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS.noise,
+            guarantee: int = DEFAULTS.guarantee) -> list[Pair]:
     """Compare every submission with every other and with every reference document.
 
     Returns the pairs that share code, best score first; pairs of two reference documents
@@ -282,31 +284,25 @@ def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS["
 # ------------------------------------------------------------------ configuration, run
 
 
-def settings(root: Path) -> dict[str, float]:
-    """The ``Similarity`` section of the course's nbgrader_config.py over the defaults."""
-    from autograder.config import load_config
-
-    section = load_config(root).get("Similarity", {})
-    return {k: type(v)(section[k]) if k in section else v for k, v in DEFAULTS.items()}
-
-
 def run(assignment: str, root: Path | str | None = None, threshold: float | None = None,
-        out: Path | str | None = None) -> Report:
-    """Compare the class's submissions of an assignment and write the report and the CSV."""
-    from autograder.config import find_course_root
+        out: Path | str | None = None, config: Config | None = None) -> Report:
+    """Compare the class's submissions of an assignment and write the report and the CSV.
 
-    root = Path(root).resolve() if root else find_course_root()
-    conf = settings(root)
+    The settings are ``c.Similarity`` of the course's configuration, then ``config`` (the
+    command line's), then ``threshold``.
+    """
+    course = open_course(root, config=config)
+    root, conf = course.root, course.similarity
     if threshold is not None:
-        conf["threshold"] = threshold
+        conf.threshold = threshold
     t0 = time.perf_counter()
     boilerplate, release_sources = release(root, assignment)
     reference, ids = instructor(root, assignment)
     codes, problems = submissions(root, assignment, ids, release_sources)
     refs = [Document("instructor's solution", SOLUTION, reference), course_package()]
     docs = [Document(s, SUBMISSION, c) for s, c in codes.items()] + refs
-    pairs = compare(docs, boilerplate, int(conf["noise"]), int(conf["guarantee"]))
-    report = Report(assignment, pairs, conf["threshold"], len(codes), [r.name for r in refs],
+    pairs = compare(docs, boilerplate, conf.noise, conf.guarantee)
+    report = Report(assignment, pairs, conf.threshold, len(codes), [r.name for r in refs],
                     problems, time.perf_counter() - t0)
     folder = Path(out) if out else root / "similarity" / assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -321,12 +317,14 @@ def main(argv: list[str] | None = None) -> int:
                                  "classmate, the course package or the instructor's solution.")
     ap.add_argument("assignment")
     ap.add_argument("--root", help="course directory (default: the one with nbgrader_config.py)")
-    ap.add_argument("--threshold", type=float, help="flag pairs scoring at least this "
-                    "(0 to 1; default: c.Similarity.threshold)")
+    ap.add_argument("--threshold", metavar="SHARE",
+                    help="alias of --Similarity.threshold (0 to 1)")
+    argv, config = command_line_settings(sys.argv[1:] if argv is None else list(argv),
+                                         {"--threshold": "Similarity.threshold"})
     args = ap.parse_args(argv)
     try:
-        report = run(args.assignment, args.root, args.threshold)
-    except FileNotFoundError as e:
+        report = run(args.assignment, args.root, config=config)
+    except (FileNotFoundError, GradingError) as e:
         print(f"autograder similarity: error: {e}")
         return 2
     print(f"{report.submissions} submissions, {len(report.pairs)} pairs sharing code, "

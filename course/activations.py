@@ -3,10 +3,16 @@
 Every activation ``f`` acts element by element on an array ``z`` of any shape and has a
 partner ``f_grad(z)`` giving ``df/dz`` at the same points. PReLU also takes its learnable
 slope ``a`` (broadcast against ``z``), and maxout reduces groups of ``k`` along the last
-axis. ``get(name)`` returns the pair ``(f, f_grad)`` for every element-wise activation.
+axis. ``get(name)`` returns the pair ``(f, f_grad)`` of a registered activation.
+
+``REGISTRY`` holds one entry per activation (:class:`Activation`); every other list of
+activations in the course derives from it, so ``register`` is all a new one needs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,7 +20,8 @@ __all__ = [
     "step", "step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad",
     "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
     "prelu", "prelu_grad", "abs_rect", "abs_rect_grad", "softplus", "softplus_grad",
-    "maxout", "maxout_grad", "get", "NAMES",
+    "square", "square_grad", "maxout", "maxout_grad", "get", "register", "names", "Activation",
+    "REGISTRY", "NAMES", "ALL_NAMES", "PLAYGROUND",
 ]
 
 
@@ -122,6 +129,16 @@ def softplus_grad(z):
     return sigmoid(z)
 
 
+def square(z):
+    """Return z**2: a polynomial activation, the example of a unit that is not universal."""
+    return np.asarray(z) * z
+
+
+def square_grad(z):
+    """Return 2z."""
+    return 2 * np.asarray(z)
+
+
 def _groups(z, k):
     z = np.asarray(z)
     if k < 1 or z.shape[-1] % k:
@@ -145,26 +162,105 @@ def maxout_grad(z, k):
     return mask.reshape(np.shape(z))
 
 
-_TABLE = {
-    "step": (step, step_grad),
-    "identity": (identity, identity_grad),
-    "sigmoid": (sigmoid, sigmoid_grad),
-    "tanh": (tanh, tanh_grad),
-    "relu": (relu, relu_grad),
-    "leaky_relu": (leaky_relu, leaky_relu_grad),
-    "prelu": (prelu, prelu_grad),
-    "abs": (abs_rect, abs_rect_grad),
-    "softplus": (softplus, softplus_grad),
-}
+# The registry: every activation of the course, each by its one entry. MLP (through
+# course.layers), the playground's menu, the plots and widgets, the grader's reference and
+# its diagnoses all read it; ``register`` adds one.
 
-NAMES = tuple(_TABLE)
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation: ``f(z, *params)``, its derivative ``grad``, and where the course uses it.
+
+    gallery: listed in ``NAMES`` (the plots' and widgets' default list);
+    playground: its label in the playground's menu (None: not offered there);
+    he_init: ReLU-like, so MLP starts its layer with He's initialisation;
+    piecewise_linear: MLP's linear regions (``activation_patterns``) can be counted.
+    """
+
+    name: str
+    f: Callable
+    grad: Callable
+    gallery: bool = True
+    playground: str | None = None
+    he_init: bool = False
+    piecewise_linear: bool = False
+
+
+REGISTRY: dict[str, Activation] = {}
+
+
+def register(name, f, grad, **where) -> Activation:
+    """Add (or replace) the activation ``name``; ``where`` are :class:`Activation`'s flags."""
+    REGISTRY[name] = Activation(name, f, grad, **where)
+    return REGISTRY[name]
+
+
+class _Names(Sequence):
+    """The names of the registry's entries that have a flag, in order, as they are now."""
+
+    def __init__(self, flag=None):
+        self._flag = flag
+
+    def _now(self):
+        return tuple(n for n, a in REGISTRY.items() if self._flag is None or getattr(a, self._flag))
+
+    def __getitem__(self, i):
+        return self._now()[i]
+
+    def __len__(self):
+        return len(self._now())
+
+    def __repr__(self):
+        return repr(self._now())
+
+
+class _Menu(Mapping):
+    """The playground's menu as it is now: label -> activation name."""
+
+    def _now(self):
+        return {a.playground: n for n, a in REGISTRY.items() if a.playground}
+
+    def __getitem__(self, label):
+        return self._now()[label]
+
+    def __iter__(self):
+        return iter(self._now())
+
+    def __len__(self):
+        return len(self._now())
+
+    def __repr__(self):
+        return repr(self._now())
+
+
+register("step", step, step_grad)
+register("identity", identity, identity_grad, playground="linear")
+register("sigmoid", sigmoid, sigmoid_grad, playground="sigmoid")
+register("tanh", tanh, tanh_grad, playground="tanh")
+register("relu", relu, relu_grad, playground="relu", he_init=True, piecewise_linear=True)
+register("leaky_relu", leaky_relu, leaky_relu_grad, he_init=True, piecewise_linear=True)
+register("prelu", prelu, prelu_grad, he_init=True, piecewise_linear=True)
+register("abs", abs_rect, abs_rect_grad, he_init=True, piecewise_linear=True)
+register("softplus", softplus, softplus_grad)
+register("square", square, square_grad, gallery=False)
+register("maxout", maxout, maxout_grad, gallery=False, he_init=True)
+
+def names(flag=None) -> Sequence:
+    """The registered names (those whose entry has ``flag`` set), always up to date."""
+    return _Names(flag)
+
+
+NAMES = _Names("gallery")  # the element-wise activations the plots and widgets show
+ALL_NAMES = _Names()  # every registered activation (MLP accepts each)
+PLAYGROUND = _Menu()  # the playground's menu: label -> name
 
 
 def get(name):
     """Return the pair (f, f_grad) for an activation name."""
     try:
-        return _TABLE[name]
+        entry = REGISTRY[name]
     except KeyError:
         raise ValueError(
-            f"unknown activation {name!r}; choose one of {', '.join(NAMES)} (or 'maxout')"
+            f"unknown activation {name!r}; choose one of {', '.join(ALL_NAMES)}"
         ) from None
+    return entry.f, entry.grad

@@ -213,7 +213,10 @@ def dropout_backward(dout, cache):
     return dout if mask is None else dout * mask
 
 
-_PAIRS = {
+# The layer functions written out above, by activation name. The names themselves come
+# from the registry (course.activations): an activation registered without layer functions
+# here gets the generic pair below, out = f(z, *args) and dz = dout * f'(z, *args).
+_LAYER_FUNCTIONS = {
     "sigmoid": (sigmoid_forward, sigmoid_backward),
     "tanh": (tanh_forward, tanh_backward),
     "relu": (relu_forward, relu_backward),
@@ -227,22 +230,36 @@ _PAIRS = {
     "maxout": (maxout_forward, maxout_backward),
 }
 
-ACTIVATION_NAMES = tuple(_PAIRS)
+ACTIVATION_NAMES = act.ALL_NAMES  # every registered activation, as registered now
+
+
+def _generic_pair(name):
+    f, f_grad = act.get(name)
+
+    def forward(z, *args):
+        return f(z, *args), (z, args)
+
+    def backward(dout, cache):
+        z, args = cache
+        return dout * f_grad(z, *args)
+
+    return forward, backward
+
+
+def _pair(name):
+    if name not in act.REGISTRY:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
+    return _LAYER_FUNCTIONS.get(name) or _generic_pair(name)
 
 
 def activation_forward(z, name, *args):
     """Apply the activation called ``name`` (extra args: alpha, a or k); returns (out, cache)."""
-    try:
-        forward = _PAIRS[name][0]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}"
-        ) from None
-    out, cache = forward(z, *args)
+    out, cache = _pair(name)[0](z, *args)
     return out, (name, cache)
 
 
 def activation_backward(dout, cache):
     """Backward pass of ``activation_forward``: dz, or (dz, da) for PReLU."""
     name, inner = cache
-    return _PAIRS[name][1](dout, inner)
+    return _pair(name)[1](dout, inner)

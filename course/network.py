@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from course import layers
-from course.activations import sigmoid
+from course.activations import names, sigmoid
 from course.losses import bce_with_logits, mse, softmax, softmax_cross_entropy
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 OUTPUTS = {"linear": mse, "sigmoid": bce_with_logits, "softmax": softmax_cross_entropy}
-_RELU_LIKE = {"relu", "leaky_relu", "prelu", "abs", "maxout"}
+_RELU_LIKE = names("he_init")  # from the registry of course.activations
 
 
 class MLP:
@@ -303,7 +303,7 @@ def sigmoid_staircase(knots, values, steepness):
     return model
 
 
-_PIECEWISE_LINEAR = {"relu", "leaky_relu", "prelu", "abs"}
+_PIECEWISE_LINEAR = names("piecewise_linear")
 
 
 def activation_patterns(model, X):

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from course import activations
 from course.losses import softmax
 from course.network import MLP, dead_units, gradient_norms
 from course.optim import SGD, Adam, Momentum, iterate_minibatches
@@ -43,8 +44,9 @@ MAX_UNITS = 8
 MAX_BATCH = 100
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity"}
-"""Playground name -> course activation name."""
+ACTIVATIONS = activations.PLAYGROUND
+"""Playground name -> course activation name (the entries of course.activations' registry
+that carry a playground label)."""
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 REGULARIZATIONS = ("none", "L1", "L2")
 

@@ -26,6 +26,8 @@ from fixtures.assignments import nbcourse as nbc
 from autograder.audit import load_variants
 from autograder.feedback_filter import hidden_lines
 
+pytestmark = pytest.mark.slow
+
 PIPELINE = Path(__file__).parent / "fixtures" / "assignments" / "pipeline.py"
 
 # The cheat (a variant of the bug library) and the test cells it must lose.

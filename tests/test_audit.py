@@ -10,6 +10,8 @@ import pytest
 from autograder import audit
 from autograder.paths import assignments
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENTS = assignments()
 
 

@@ -117,6 +117,7 @@ def test_reference_passes_scale_and_training(ref):
     checks.train_step(ref["MLP"], ref["train_step"], hidden=True)
 
 
+@pytest.mark.slow
 def test_train_xor_is_judged_on_the_labels_it_was_given(ref):
     """For the visible seed and for students: the reference passes both labellings; a
     train_xor that trains on XOR data of its own (the same model whatever it is given), or
@@ -187,8 +188,8 @@ XNOR_CAUGHT = ["case 2 of 2 (labels=XNOR", "the opposite of the labels y it was 
     ("grads_not_reset", "train_step", ["step 2 of 3", "not reset between two backward calls",
                                        "zero_grad()"]),
     ("value_is_course_autodiff", "value_rules", ["course.autodiff", "your own code"]),
-    ("xor_data_of_its_own", "train_xor", XNOR_CAUGHT),
-    ("xor_labels_from_x", "train_xor", XNOR_CAUGHT),
+    pytest.param("xor_data_of_its_own", "train_xor", XNOR_CAUGHT, marks=pytest.mark.slow),
+    pytest.param("xor_labels_from_x", "train_xor", XNOR_CAUGHT, marks=pytest.mark.slow),
 ])
 def test_each_known_mistake_is_named(variant, check, words):
     ns = solution(variant)
@@ -198,6 +199,7 @@ def test_each_known_mistake_is_named(variant, check, words):
         assert w in msg, (w, msg)
 
 
+@pytest.mark.slow
 def test_recursion_and_exponential_time_are_named():
     msg = failure(checks.value_scale, solution("recursive_sort")["Value"])
     assert "RecursionError" in msg and "explicit stack" in msg
@@ -215,3 +217,18 @@ def test_a_class_without_reflected_forms_is_told_which_method_is_missing():
 
 def test_micrograd_counts_as_an_autodiff_library():
     assert checks._forbidden("micrograd.engine") and checks._forbidden("course.autodiff")
+
+
+def test_the_trusted_output_of_a_program_is_kept_and_equals_a_fresh_run():
+    from autograder.checks.autodiff_cases import chain_program
+    from autograder.checks.autodiff_judge import trusted_output
+    from autograder.checks.autodiff_programs import build
+    from course.autodiff import Value
+
+    x, prog = chain_program(np.random.default_rng(3), n=200)
+    data, grads = trusted_output(x, prog)
+    nodes = build(Value, x, prog)
+    nodes[-1].backward()
+    assert data == nodes[-1].data and grads.tolist() == [n.grad for n in nodes[:len(x)]]
+    assert trusted_output(x.copy(), list(prog))[1] is grads and not grads.flags.writeable
+    assert trusted_output(x + 1.0, prog)[0] != data

@@ -83,11 +83,19 @@ def graded():
     A class that the student writes (a5's ``Value`` and ``MLP``) is judged through its
     methods, operation by operation, not through its constructor's arguments, so it is
     not listed; a class handed to a check (a3's ``MLP`` from ``course``) is."""
-    return [pytest.param(name, i, fname, marks=pytest.mark.xfail(strict=True,
-                                                                  reason=KNOWN_GAPS[name]))
-            if name in KNOWN_GAPS else (name, i, fname)
+    return [pytest.param(name, i, fname, marks=_marks(name))
             for name, fnames in sorted(CALLS.items())
             for i, fname in enumerate(fnames) if (ASSIGNMENT_OF[name], fname) not in CLASSES]
+
+
+TAKES_LONG = {"train_xor"}  # trains a network for every case: marked slow
+
+
+def _marks(name):
+    marks = [pytest.mark.slow] if name in TAKES_LONG else []
+    if name in KNOWN_GAPS:
+        marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]))
+    return marks
 
 
 def _digest(v):

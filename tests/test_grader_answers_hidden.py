@@ -18,6 +18,8 @@ from fixtures.grader import gradertools as gt
 
 from autograder.grade import grade
 
+pytestmark = pytest.mark.sandbox
+
 WHY = "is not available in the grading sandbox"
 OWN = {  # the student's own (correct) code for the parts not borrowed
     "sigmoid_solution": gt.solutions()["sigmoid_solution"],
@@ -195,7 +197,7 @@ def graded(tmp_path_factory):
              "print('GUARD', all_hidden(), call(sys.getprofile) is None)\n")
     gt.submit(course, "reader", gt.student_notebook(course, OWN, prelude=probe))
     results = {r.student: r for r in grade("ps1", root=course, workers=2, progress=False)}
-    return course, results, gt.scores(course)
+    return gt.GradedClass(course, results, gt.scores(course))
 
 
 def _outputs(course, student) -> str:
@@ -207,18 +209,16 @@ def _outputs(course, student) -> str:
 
 @pytest.mark.parametrize("student", sorted(ROUTES))
 def test_a_borrowed_part_earns_nothing_and_says_why(graded, student):
-    course, results, scores = graded
     _, _, failing = ROUTES[student]
-    assert results[student].status == "graded"
-    assert scores[student] == {k: (0.0 if k == failing else v) for k, v in gt.POINTS.items()}
+    assert graded.results[student].status == "graded"
+    assert graded.scores[student] == {k: (0.0 if k == failing else v) for k, v in gt.POINTS.items()}
     if student != "bytecode":  # no cache to load: a missing file, not a refused import
-        assert WHY in _outputs(course, student), student
+        assert WHY in _outputs(graded.course, student), student
 
 
 def test_the_answers_cannot_be_read(graded):
-    course, results, scores = graded
-    assert scores["reader"] == gt.POINTS
-    seen = _outputs(course, "reader")
+    assert graded.scores["reader"] == gt.POINTS
+    seen = _outputs(graded.course, "reader")
     assert "SEEN layers.py" in seen and WHY in seen
     assert "def affine_backward" not in seen and "class MLP" not in seen
     assert "SEEN chapters []" in seen
@@ -227,5 +227,4 @@ def test_the_answers_cannot_be_read(graded):
 def test_in_the_sandbox_the_guard_finds_nothing_to_watch_and_sets_no_hook(graded):
     """Every answer module is the stub there, so call() runs the student's function bare
     (the routes above show that the stubs alone refuse every borrowed answer)."""
-    course, _, _ = graded
-    assert "GUARD True True" in _outputs(course, "reader")
+    assert "GUARD True True" in _outputs(graded.course, "reader")

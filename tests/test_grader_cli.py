@@ -69,6 +69,7 @@ def test_unknown_assignment_student_and_missing_gradebook(course, cli):
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
+@pytest.mark.sandbox
 def test_refuses_without_bubblewrap_unless_unsafe(course, cli, monkeypatch):
     gt.submit(course, "alice")
     monkeypatch.setenv("PATH", "/nonexistent")
@@ -83,6 +84,7 @@ def test_refuses_without_bubblewrap_unless_unsafe(course, cli, monkeypatch):
                                           "test_tanh": 1.0}
 
 
+@pytest.mark.sandbox
 def test_rerun_skips_unchanged_submissions_force_regrades(course, cli):
     gt.submit(course, "alice")
     gt.submit(course, "bob", gt.student_notebook(course, {"relu_solution": WRONG_RELU}))
@@ -116,6 +118,7 @@ def judge_always_fail(source, record_dir, seed):
     return {g: Verdict(g, False, "stand-in: fail") for g in gt.POINTS}
 
 
+@pytest.mark.sandbox
 def test_scores_come_from_the_judge_not_the_notebook(course):
     """A failing notebook judged 'pass' gets full marks; a correct one judged 'fail' zero."""
     gt.submit(course, "wrong", gt.student_notebook(course, {"relu_solution": WRONG_RELU}))
@@ -128,11 +131,64 @@ def test_scores_come_from_the_judge_not_the_notebook(course):
     assert gt.scores(course)["wrong"] == {g: 0.0 for g in gt.POINTS}
 
 
-def test_seeds_are_stable_distinct_and_32_bit():
-    from autograder.seeds import student_seed
+# ------------------------------------------------------------------ settings
 
-    a = student_seed("alice", "ps1")
-    assert a == student_seed("alice", "ps1")
-    assert a != student_seed("bob", "ps1") != student_seed("alice", "ps2")
-    assert 0 <= a < 2**32
-    assert student_seed("alice", "ps1", salt="other") != a
+
+@pytest.mark.parametrize("line, named", [
+    ("c.Autograder.memory_md = 512", "unknown setting Autograder.memory_md"),
+    ("c.Autograder.memory_mb = '512 MB'", "'memory_mb' trait"),
+    ("c.Autograde.memory_mb = 512", "unknown section Autograde"),
+    ("c.Similarity.treshold = 0.3", "unknown setting Similarity.treshold"),
+])
+def test_a_misspelt_or_mistyped_setting_stops_before_anything_is_graded(course, cli, line,
+                                                                       named):
+    gt.submit(course, "alice")
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\n{line}\n")
+    r = cli(course, "grade", "ps1", "--no-progress", "--unsafe-no-sandbox")
+    assert r.returncode == 2 and named in r.stderr, r.stderr
+    assert str(course / "nbgrader_config.py") in r.stderr
+    assert not (course / "autograded").exists()
+    r = cli(course, "feedback", "ps1")
+    assert r.returncode == 2 and named in r.stderr, r.stderr
+
+
+def test_a_misspelt_setting_suggests_the_right_one_and_says_where(course, cli):
+    r = cli(course, "grade", "ps1", "--Autograder.memory_md=512")
+    assert r.returncode == 2
+    assert "Autograder.memory_md on the command line; did you mean Autograder.memory_mb?" \
+        in r.stderr
+    r = cli(course, "grade", "ps1", "--cell-timeout", "soon")
+    assert r.returncode == 2 and "cell_timeout" in r.stderr and "soon" in r.stderr
+
+
+@pytest.fixture
+def limits_used(monkeypatch):
+    """The limits each grading run would use (the run itself does nothing)."""
+    from autograder.grade import Grader
+
+    seen = []
+
+    def run(self):
+        seen.append(self.limits)
+        return []
+
+    monkeypatch.setattr(Grader, "run", run)
+    return seen
+
+
+def test_a_flag_is_an_alias_of_its_setting(course, cli, limits_used):
+    gt.submit(course, "alice")
+    spellings = (["--cell-timeout", "17"], ["--cell-timeout=17"],
+                 ["--Autograder.cell_timeout=17"], ["--Autograder.cell_timeout", "17"])
+    for args in spellings:
+        assert cli(course, "grade", "ps1", *args).returncode == 0
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("\nc.Autograder.cell_timeout = 17\n")
+    assert cli(course, "grade", "ps1").returncode == 0
+    assert len(limits_used) == len(spellings) + 1
+    assert all(lim == limits_used[-1] for lim in limits_used)
+    assert limits_used[-1].cell_timeout == 17
+    # The command line goes over the file.
+    assert cli(course, "grade", "ps1", "--Autograder.cell_timeout=19").returncode == 0
+    assert limits_used[-1].cell_timeout == 19

@@ -12,6 +12,8 @@ from fixtures.grader import gradertools as gt
 from autograder.__main__ import main
 from autograder.grade import grade
 
+pytestmark = pytest.mark.sandbox
+
 WRONG_RELU = "def relu(z):\n    return np.abs(z)\n\n\ndef relu_grad(z):\n    return 1 + 0 * z\n"
 # Prints the code of every cell run so far (hidden tests included) at the end.
 LEAK = "print(In)\nprint(open(__file__).read() if '__file__' in dir() else '')\n"

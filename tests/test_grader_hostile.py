@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -16,6 +15,8 @@ import pytest
 from fixtures.grader import gradertools as gt
 
 from autograder.grade import grade
+
+pytestmark = pytest.mark.sandbox
 
 WRONG = {
     "sigmoid_solution": "def sigmoid(z):\n    return 0.5 + 0 * z\n\n\n"
@@ -169,11 +170,12 @@ def _gid(cell):
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     course = gt.new_course(gt.shared_template(tmp_path_factory), base / "course")
-    with socket.create_server(("127.0.0.1", 0)) as listener:  # reachable from outside
-        expected = build_class(course, listener.getsockname()[1])
+    with socket.create_server(("127.0.0.1", 0)) as listener, gt.adopting_orphans():
+        expected = build_class(course, listener.getsockname()[1])  # a port reachable outside
         results = {r.student: r for r in grade("ps1", root=course, workers=2,
                                                progress=False)}
-    return course, expected, results, gt.scores(course)
+        survivors = gt.descendants()
+    return gt.GradedClass(course, results, gt.scores(course), expected, survivors)
 
 
 def outputs_text(course: Path, student: str) -> str:
@@ -183,11 +185,10 @@ def outputs_text(course: Path, student: str) -> str:
 
 
 def test_every_submission_gets_a_result(graded):
-    course, expected, results, scores = graded
-    assert set(results) == set(expected)
-    assert all(r.status == "graded" for r in results.values()), \
-        {s: r.messages for s, r in results.items() if r.status != "graded"}
-    assert set(scores) == set(expected)
+    assert set(graded.results) == set(graded.expected)
+    assert all(r.status == "graded" for r in graded.results.values()), \
+        {s: r.messages for s, r in graded.results.items() if r.status != "graded"}
+    assert set(graded.scores) == set(graded.expected)
 
 
 @pytest.mark.parametrize("student", [
@@ -197,46 +198,43 @@ def test_every_submission_gets_a_result(graded):
     "renamed", "deleted_cell", "duplicated_cell", "retyped_cell", "edited_test",
     "forged_metadata", "forged_record"])
 def test_grade_deserved(graded, student):
-    course, expected, results, scores = graded
-    got = {k: scores[student].get(k) for k in FULL}
-    assert got == expected[student], results[student].messages
-    assert results[student].score == sum(expected[student].values())
-    assert results[student].max_score == sum(FULL.values())
+    got = {k: graded.scores[student].get(k) for k in FULL}
+    assert got == graded.expected[student], graded.results[student].messages
+    assert graded.results[student].score == sum(graded.expected[student].values())
+    assert graded.results[student].max_score == sum(FULL.values())
 
 
 def test_patched_numpy_and_swallowed_errors_do_not_fool_the_judge(graded):
-    course, expected, results, scores = graded
     # In the kernel these students' visible tests "passed" (no error output) ...
-    text = outputs_text(course, "swallow_errors")
+    text = outputs_text(graded.course, "swallow_errors")
     assert "AssertionError" not in text
     # ... but the judge, outside the sandbox, failed them anyway.
-    assert scores["patch_numpy"]["test_sigmoid"] == 0
-    assert scores["swallow_errors"]["test_relu"] == 0
-    assert scores["patch_checks"]["test_tanh"] == 0
+    assert graded.scores["patch_numpy"]["test_sigmoid"] == 0
+    assert graded.scores["swallow_errors"]["test_relu"] == 0
+    assert graded.scores["patch_checks"]["test_tanh"] == 0
 
 
 def test_sandbox_hides_course_files_and_network(graded):
-    course, _, _, _ = graded
-    text = outputs_text(course, "snoop")
+    text = outputs_text(graded.course, "snoop")
     assert "GOT" not in text
     assert text.count("DENIED") == 6  # five files and the network
     assert "HIDDEN-MARKER" not in text
 
 
 def test_sandbox_cannot_write_gradebook_or_submissions(graded):
-    course, _, results, scores = graded
-    text = outputs_text(course, "vandal")
+    text = outputs_text(graded.course, "vandal")
     assert "GOT" not in text
     assert text.count("DENIED") == 5
-    assert scores["good"] == FULL
-    assert scores["vandal"] == FULL
-    with __import__("nbgrader.api").api.Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    assert graded.scores["good"] == FULL
+    assert graded.scores["vandal"] == FULL
+    url = f"sqlite:///{graded.course / 'gradebook.db'}"
+    with __import__("nbgrader.api").api.Gradebook(url) as gb:
         assert all(g.manual_score is None for s in gb.assignment_submissions("ps1")
                    for n in s.notebooks for g in n.grades)
 
 
 def test_timeouts_deaths_and_memory_are_reported(graded):
-    _, _, results, _ = graded
+    results = graded.results
     assert any("CellTimeout" in m or "Unresponsive" in m
                for m in results["stubborn_loop"].messages), results["stubborn_loop"].messages
     assert any("DeadKernel" in m for m in results["exit_kernel"].messages)
@@ -246,24 +244,20 @@ def test_timeouts_deaths_and_memory_are_reported(graded):
 
 
 def test_a_notebook_filling_the_disk_is_stopped_at_its_quota(graded):
-    course, _, results, scores = graded
-    assert any("DiskQuota" in m for m in results["fill_disk"].messages), \
-        results["fill_disk"].messages
-    assert "wrote more than" in outputs_text(course, "fill_disk")
-    assert scores["fill_disk"]["test_sigmoid"] == FULL["test_sigmoid"]  # graded before it
+    assert any("DiskQuota" in m for m in graded.results["fill_disk"].messages), \
+        graded.results["fill_disk"].messages
+    assert "wrote more than" in outputs_text(graded.course, "fill_disk")
+    assert graded.scores["fill_disk"]["test_sigmoid"] == FULL["test_sigmoid"]  # graded before it
 
 
 def test_spawned_processes_die_with_the_sandbox(graded):
-    course, _, _, _ = graded
-    text = outputs_text(course, "spawn_processes")
+    text = outputs_text(graded.course, "spawn_processes")
     assert "refused" in text  # RLIMIT_NPROC holds: the sandbox does not run as root
-    left = subprocess.run(["pgrep", "-f", "sleep 1000"], capture_output=True, text=True)
-    assert left.stdout.strip() == ""
+    assert not [(pid, name) for pid, name in graded.survivors if name == "sleep"]
 
 
 def test_output_flood_is_capped(graded):
-    course, _, _, _ = graded
-    path = course / "autograded" / "print_flood" / "ps1" / "ps1.ipynb"
+    path = graded.course / "autograded" / "print_flood" / "ps1" / "ps1.ipynb"
     assert path.stat().st_size < 3 * 2**20
     assert "output beyond" in path.read_text()
 
@@ -280,11 +274,10 @@ def test_output_flood_is_capped(graded):
     ("forged_metadata", "grading metadata not in the assignment (bonus_points)"),
 ])
 def test_malformed_submission_message(graded, student, words):
-    _, _, results, _ = graded
-    assert any(words in m for m in results[student].messages), results[student].messages
+    messages = graded.results[student].messages
+    assert any(words in m for m in messages), messages
 
 
 def test_well_behaved_students_have_no_messages(graded):
-    _, _, results, _ = graded
-    assert results["good"].messages == []
-    assert results["good"].tests_passed == 3
+    assert graded.results["good"].messages == []
+    assert graded.results["good"].tests_passed == 3

@@ -119,30 +119,6 @@ def test_the_checks_package_loads_one_module_per_assignment_and_nothing_else():
         assert type(check).__module__.rsplit(".", 1)[-1] in assignments()
 
 
-def test_a_new_activation_reaches_the_reference_through_the_registry(monkeypatch):
-    import numpy as np
-
-    from autograder import reference
-    from course import activations
-
-    def softsign(z):
-        return z / (1 + np.abs(z))
-
-    def softsign_grad(z):
-        return 1 / (1 + np.abs(z)) ** 2
-
-    monkeypatch.setitem(activations._TABLE, "softsign", (softsign, softsign_grad))
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((4, 3))
-    P = {"W1": rng.standard_normal((3, 5)), "b1": rng.standard_normal(5),
-         "W2": rng.standard_normal((5, 2)), "b2": rng.standard_normal(2)}
-    dscores = rng.standard_normal((4, 2))
-    scores, grads = reference.mlp(X, P, "softsign", dscores)
-    z1 = X @ P["W1"] + P["b1"]
-    np.testing.assert_allclose(scores, softsign(z1) @ P["W2"] + P["b2"])
-    np.testing.assert_allclose(grads["W1"], X.T @ (dscores @ P["W2"].T * softsign_grad(z1)))
-
-
 def test_every_limit_can_be_set_in_nbgrader_config():
     from dataclasses import fields
 
@@ -157,3 +133,57 @@ def test_every_limit_can_be_set_in_nbgrader_config():
     limits = limits_from_config(cfg)
     for f in fields(Limits):
         assert getattr(limits, f.name) == getattr(Limits(), f.name) + 7, f.name
+
+
+def test_help_all_lists_every_setting_with_its_default(capsys):
+    from dataclasses import fields
+
+    from autograder.__main__ import main
+    from autograder.config import CONFIGURABLES
+    from autograder.sandbox import Limits
+
+    assert main(["grade", "--help-all"]) == 0
+    out = capsys.readouterr().out
+    blocks = {b.split("=", 1)[0]: b for b in out.split("\n--")[1:]}
+    for f in fields(Limits):
+        assert f"Autograder.{f.name}" in blocks, f.name
+        assert f"Default: {f.default}" in blocks[f"Autograder.{f.name}"], f.name
+    for cls in CONFIGURABLES:
+        for name, trait in cls.class_traits(config=True).items():
+            assert trait.help, f"{cls.__name__}.{name} has no help"
+            assert f"Default: {trait.default_value!r}" in blocks[f"{cls.__name__}.{name}"]
+
+
+def test_each_setting_has_one_default():
+    """The course's nbgrader_config.py sets no setting to its default: a default lives in
+    the setting's trait alone."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.config import CONFIGURABLES
+    from autograder.paths import ROOT
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    for cls in CONFIGURABLES:
+        for name, value in cfg.get(cls.__name__, {}).items():
+            assert value != cls.class_traits()[name].default_value, f"{cls.__name__}.{name}"
+
+
+def test_open_course_gives_root_merged_settings_and_gradebook_url(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
+    from autograder.config import GradingError, normalize_db_url, open_course
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.Autograder.memory_mb = 4096\nc.Autograder.nproc = 32\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")  # found from a folder below the course
+    cli = Config()
+    cli.Autograder.nproc = 16
+    course = open_course(config=cli)
+    assert course.root == tmp_path.resolve()
+    assert (course.limits.memory_mb, course.limits.nproc) == (4096, 16)
+    assert course.db_url == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+    url = "postgresql://grader@db.example/gradebook"
+    assert open_course(tmp_path, db_url=url).db_url == normalize_db_url(url)
+    with pytest.raises(GradingError, match="does not exist"):
+        open_course(tmp_path / "nowhere")

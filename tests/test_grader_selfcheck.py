@@ -21,6 +21,8 @@ from fixtures.grader import gradertools as gt
 
 from autograder.grade import GradingError, grade
 
+pytestmark = pytest.mark.sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -88,11 +88,26 @@ def score(report, a: str, b: str) -> float:
 
 
 def test_threshold_comes_from_nbgrader_config(klass, tmp_path):
-    assert klass["report"].threshold == 0.45  # c.Similarity.threshold of nbgrader_config.py
+    from autograder.config import Similarity, open_course
+
+    assert klass["report"].threshold == Similarity().threshold  # not set: the default
     course = cr.new_course(tmp_path / "course")
     with open(course / "nbgrader_config.py", "a") as f:
         f.write("\nc.Similarity.threshold = 0.8\nc.Similarity.noise = 30\n")
-    assert similarity.settings(course) == {"threshold": 0.8, "noise": 30, "guarantee": 25}
+    conf = open_course(course).similarity
+    assert (conf.threshold, conf.noise, conf.guarantee) == (0.8, 30, Similarity().guarantee)
+    conf = open_course(course, config=similarity.command_line_settings(
+        ["--threshold", "0.6"], {"--threshold": "Similarity.threshold"})[1]).similarity
+    assert (conf.threshold, conf.noise) == (0.6, 30)
+
+
+def test_a_misspelt_setting_stops_the_report(tmp_path, capsys):
+    course = cr.new_course(tmp_path / "course")
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("\nc.Similarity.treshold = 0.8\n")
+    assert similarity.main([cr.ASSIGNMENT, "--root", str(course)]) == 2
+    assert "did you mean Similarity.threshold?" in capsys.readouterr().out
+    assert not (course / "similarity").exists()
 
 
 def test_disguised_copy_is_flagged_first(klass):
@@ -198,6 +213,7 @@ def test_html_report_is_self_contained_and_highlights_matches(klass):
     assert "ivy: unreadable notebook" in page
 
 
+@pytest.mark.slow
 def test_command_line(klass, tmp_path):
     course = klass["course"]
     r = subprocess.run([sys.executable, "-m", "autograder", "similarity", cr.ASSIGNMENT,

@@ -35,6 +35,7 @@ def course_copy(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_failing_chapter_stops_the_build_with_name_cell_and_error(course_copy):
     out = course_copy / "out" / "site"
     with pytest.raises(builder.BuildError) as err:
@@ -48,6 +49,7 @@ def test_a_failing_chapter_stops_the_build_with_name_cell_and_error(course_copy)
     assert list((course_copy / "out").iterdir()) == []   # no temporary build left
 
 
+@pytest.mark.slow
 def test_a_failed_build_leaves_the_previous_site_untouched(course_copy):
     out = course_copy / "site"
     out.mkdir()

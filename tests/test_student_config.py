@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "docs" / "student-config"
 HIDDEN = ("create-assignment", "formgrader", "course-list")
 
 
+@pytest.mark.slow
 def test_page_config_is_what_labextension_disable_writes(tmp_path):
     env = dict(os.environ, HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter"))
     for plugin in HIDDEN:

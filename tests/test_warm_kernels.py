@@ -20,6 +20,8 @@ from autograder.kernel import execute_notebook
 from autograder.sandbox import Limits, Sandbox, bwrap_path, uid_slot
 from autograder.warm import Zygote
 
+pytestmark = pytest.mark.sandbox
+
 needs_root = pytest.mark.skipif(
     bwrap_path() is None or os.geteuid() != 0,
     reason="warm kernels need bwrap and root (the grader's sandbox uids)")

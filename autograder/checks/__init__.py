@@ -3,12 +3,7 @@
 A test cell calls a check with the student's functions, for example
 ``checks.affine_backward(affine_forward, affine_backward)`` (visible) or, inside the
 hidden block, ``checks.affine_backward(affine_forward, affine_backward, hidden=True)``.
-Each check has three steps (docs/architecture.md, "Grading"):
-
-1. ``cases(rng)``: inputs drawn from a seeded generator, numpy only;
-2. ``run(fns, case)``: calls the student's functions and returns a flat dict of arrays;
-3. ``judge(case, outputs)``: compares with the instructor's reference (the ``course``
-   package) and returns ``(ok, message)``.
+Each check has three steps, explained once in :class:`.framework.Check`.
 
 In a notebook, or under plain ``nbgrader autograde``, a check does all three in the
 kernel and raises :class:`CheckFailed` (an ``AssertionError``) with the message. With
@@ -33,7 +28,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from autograder.checks.comparison import NUM_TOL, TOL, compare, numeric_grad, rel_error
+from autograder.checks.comparison import compare
 from autograder.checks.diagnosis import diagnose
 from autograder.checks.framework import (
     _OCCURRENCES,
@@ -43,15 +38,12 @@ from autograder.checks.framework import (
     VISIBLE_SEED,
     Check,
     CheckFailed,
-    CheckUsageError,
     case_rng,
     kernel_seed,
     register,
 )
-from autograder.checks.guard import StudentError, _forbidden, arr, call, unpack
+from autograder.checks.guard import _forbidden, call
 from autograder.checks.records import (
-    MAX_RECORD_BYTES,
-    MAX_RECORD_CASES,
     RECORD_ENV,
     load_record,
     record_key,
@@ -70,10 +62,7 @@ for _module in assignment_modules():
     importlib.import_module(f"{__name__}.{_module}")
 globals().update(CHECKS)  # checks.<name>
 
-__all__ = ["CHECKS", "Check", "CheckFailed", "CheckUsageError", "StudentError", "call",
-           "arr", "unpack",
-           "compare", "diagnose", "rel_error", "numeric_grad", "kernel_seed", "case_rng",
-           "register", "record_key", "record_path", "write_record", "load_record",
+__all__ = ["CHECKS", "Check", "CheckFailed", "call", "compare", "diagnose", "kernel_seed",
+           "case_rng", "register", "record_key", "record_path", "write_record", "load_record",
            "assignment_modules", "VISIBLE_SEED", "LOCAL_HIDDEN_SEED", "RECORD_ENV", "SEED_ENV",
-           "TOL", "NUM_TOL", "MAX_RECORD_BYTES", "MAX_RECORD_CASES", "_OCCURRENCES",
-           "_forbidden"] + list(CHECKS)
+           "_OCCURRENCES", "_forbidden"] + list(CHECKS)

@@ -1,10 +1,7 @@
 """The check framework: seeds, the :class:`Check` base class and its registry.
 
-A check has three steps (docs/architecture.md, "Grading"): ``cases(rng)`` draws inputs
-from a seeded generator, ``run(fns, case)`` calls the student's functions and returns a
-flat dict of arrays, ``judge(case, outputs)`` compares them with the reference and
-returns ``(ok, message)``. :func:`register` adds a check to :data:`CHECKS`, from which the
-package exposes it as ``checks.<name>``.
+:class:`Check` explains a check's three steps. :func:`register` adds a check to
+:data:`CHECKS`, from which the package exposes it as ``checks.<name>``.
 """
 
 from __future__ import annotations
@@ -99,7 +96,18 @@ class CheckUsageError(_ShownAsMessage, TypeError):
 
 
 class Check:
-    """A trusted check: cases, run and judge; subclasses set ``name`` and ``functions``."""
+    """A trusted check; subclasses set ``name`` and ``functions`` and write its three steps.
+
+    1. ``cases(rng)``: the inputs, drawn from a seeded generator, numpy only;
+    2. ``run(fns, case)``: calls the student's functions (through
+       :func:`autograder.checks.guard.call`) and returns a flat dict of arrays;
+    3. ``judge(case, outputs)``: compares them with the instructor's reference (the
+       ``course`` package) and returns ``(ok, message)``.
+
+    In a notebook, or under plain ``nbgrader autograde``, a check does all three in the
+    kernel. In the sandboxed grader the kernel only runs step 2 and records its outputs;
+    :mod:`autograder.judge` does steps 1 and 3 in the grader's own process.
+    """
 
     name = ""
     functions: tuple[str, ...] = ()

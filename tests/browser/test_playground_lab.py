@@ -4,6 +4,7 @@
 """
 
 import time
+from typing import NamedTuple
 
 import pytest
 from lab import running_lab
@@ -20,13 +21,18 @@ ERROR_OUTPUT = (".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.s
                 ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
 
 
+class Playground(NamedTuple):
+    page: object  # the watched Playwright page showing the notebook
+    lab: object  # the running JupyterLab
+
+
 @pytest.fixture
 def playground(watched_page, tmp_path):
-    """JupyterLab with the playground notebook opened and run; yields (page, lab)."""
+    """JupyterLab with the playground notebook opened and run."""
     name = copy_notebook(tmp_path / "root")
     with running_lab(tmp_path / "root", quiet_home(tmp_path / "home"), args=LAB_ARGS) as lab:
         open_and_run(watched_page, lab, name)
-        yield watched_page, lab
+        yield Playground(watched_page, lab)
 
 
 def wait_frames(page, more, timeout=20_000):
@@ -36,7 +42,7 @@ def wait_frames(page, more, timeout=20_000):
 
 
 def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
-    page, lab = playground
+    page = playground.page
     shots = screens_dir("playground")
     root = page.locator(".pg")
     root.scroll_into_view_if_needed()
@@ -75,13 +81,23 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     assert root.locator(".pg-error").inner_text() == ""
     assert page.locator(ERROR_OUTPUT).count() == 0
     assert page.log.problems() == []
-    assert "Traceback" not in lab.log.read_text(errors="replace")
+    assert "Traceback" not in playground.lab.log.read_text(errors="replace")
     root.screenshot(path=shots / "3-relu-while-playing.png")
     print(f"test loss below 0.1 after {elapsed:.1f} s")
 
 
+FIRST_WIDTH = "() => document.querySelector('.pg-unitctl .pg-small').textContent"
+
+
+def click_and_wait_for_new_width(page, button):
+    """Click a button that changes the first hidden layer's width; wait until it shows."""
+    before = page.evaluate(FIRST_WIDTH)
+    button.click()
+    page.wait_for_function(f"before => ({FIRST_WIDTH})() !== before", arg=before)
+
+
 def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens_dir, tmp_path):
-    page, lab = playground
+    page = playground.page
     root = page.locator(".pg")
     root.get_by_role("button", name="Export network", exact=True).click()
     page.wait_for_function("() => document.querySelector('.pg-status').textContent !== ''")
@@ -92,8 +108,10 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
     add_layer = root.get_by_role("button", name="add layer", exact=True)
     for _ in range(8):  # a disabled button ignores the extra clicks
         if add_layer.is_enabled():
+            layers = root.locator(".pg-unitctl").count()
             add_layer.click()
-            page.wait_for_timeout(300)
+            page.wait_for_function("n => document.querySelectorAll('.pg-unitctl').length > n",
+                                   arg=layers)
     page.wait_for_function("() => document.querySelectorAll('.pg-unitctl').length === 6")
     assert add_layer.is_disabled()
     assert root.locator(".pg-layercount").inner_text().lower() == "6 hidden layers"
@@ -101,8 +119,7 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
     remove_unit = root.get_by_role("button", name="remove unit from layer 1", exact=True)
     for _ in range(5):
         if remove_unit.is_enabled():
-            remove_unit.click()
-            page.wait_for_timeout(300)
+            click_and_wait_for_new_width(page, remove_unit)
     page.wait_for_function("() => /^1( neuron)?$/.test("
                            "document.querySelector('.pg-unitctl .pg-small').textContent)")
     assert remove_unit.is_disabled()
@@ -119,7 +136,7 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
 
 
 def test_regression_and_three_classes(playground, screens_dir):
-    page, lab = playground
+    page = playground.page
     root = page.locator(".pg")
     shots = screens_dir("playground")
     root.get_by_label("Problem type", exact=True).select_option("regression")
@@ -130,8 +147,8 @@ def test_regression_and_three_classes(playground, screens_dir):
                            ".dataset.name === 'multigauss'")
     root.get_by_label("Activation", exact=True).select_option("relu")
     for _ in range(2):
-        root.get_by_role("button", name="add unit to layer 1", exact=True).click()
-        page.wait_for_timeout(300)
+        click_and_wait_for_new_width(
+            page, root.get_by_role("button", name="add unit to layer 1", exact=True))
     root.get_by_role("button", name="play", exact=True).click()
     wait_frames(page, 30, timeout=60_000)
     root.screenshot(path=shots / "5-regression.png")
