@@ -48,6 +48,17 @@ if [ "$(id -u)" -eq 0 ]; then
         id -u "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
         chmod 700 "$(getent passwd "$user" | cut -d: -f6)"
     done
+    # The hub starts each user's server with the course environment's Python (.venv): its
+    # interpreter must be reachable by every account. A Python installed under root's home
+    # (pyenv as root) is not, until the folders on its path may be traversed (o+x: entered,
+    # not listed).
+    if [ -x .venv/bin/python ]; then
+        dir=$(dirname "$(readlink -f .venv/bin/python)")
+        while [ "$dir" != "/" ]; do
+            [ "$(stat -c %A "$dir" | cut -c10)" = "x" ] || chmod o+x "$dir"
+            dir=$(dirname "$dir")
+        done
+    fi
 else
     echo "provision: not root: the JupyterHub test's accounts (dfnn-*) are not created" >&2
 fi
