@@ -79,6 +79,19 @@ def as_user(user: str, *args: str, cwd: Path, srv: Path, check: bool = True,
     return proc
 
 
+def run_as_root(*args: str, cwd: Path, srv: Path,
+                timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run a command as root (the grader's sandbox gives each kernel a uid of its own)."""
+    env = {**os.environ, "PATH": _path(), "NBGRADER_SRV": str(srv), "MPLBACKEND": "Agg",
+           "JUPYTER_CONFIG_PATH": str(COMMON_CONFIG)}
+    proc = subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f"root: {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
 def reset_accounts() -> dict[str, str]:
     """Empty each account's home (mode 0700) and give it a fresh random password."""
     passwords = {name: secrets.token_urlsafe(12) for name in ACCOUNTS}
@@ -94,18 +107,21 @@ def reset_accounts() -> dict[str, str]:
     return passwords
 
 
-def processes_of(users=ACCOUNTS) -> dict[int, str]:
-    """{pid: command line} of every process whose real uid is one of ``users``."""
-    uids = {pwd.getpwnam(u).pw_uid for u in users}
+def all_processes() -> dict[int, tuple[int, str]]:
+    """{pid: (uid, command line)} of every process of the machine."""
     out = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if entry.stat().st_uid in uids:
-                out[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
-                    b"\0", b" ").decode(errors="replace")
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                out[int(entry.name)] = (entry.stat().st_uid, (entry / "cmdline").read_bytes()
+                                        .replace(b"\0", b" ").decode(errors="replace"))
     return out
+
+
+def processes_of(users=ACCOUNTS) -> list[int]:
+    """Pids of every process whose owner is one of ``users``."""
+    uids = {pwd.getpwnam(u).pw_uid for u in users}
+    return [pid for pid, (uid, _) in all_processes().items() if uid in uids]
 
 
 def _stop_pids(pids) -> None:
@@ -208,7 +224,7 @@ class Hub:
         proxy_pid = self.state / "jupyterhub-proxy.pid"
         if proxy_pid.exists():
             _stop_pids([int(proxy_pid.read_text().strip())])
-        _stop_pids(list(processes_of()))
+        _stop_pids(processes_of())
 
     def login(self, page: Page, user: str) -> None:
         """Log in through the hub's login page; wait for the user's JupyterLab."""
