@@ -69,7 +69,9 @@ c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"],
      "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
     {"name": f"{COURSE}-formgrader", "services": [COURSE],
-     "scopes": ["list:users", "read:users:name", "read:users:groups", "read:groups"]},
+     # formgrader's Manage Students adds a student to the group nbgrader-dfnn
+     "scopes": ["list:users", "read:users:name", "read:users:groups", "list:groups",
+                "groups"]},
 ]
 
 # ------------------------------------------------------------------------- users' servers
