@@ -78,9 +78,11 @@ c.JupyterHub.load_roles = [
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.default_url = "/lab"
-# The server of each user needs no internet: no news, no update check.
+# The server of each user needs no internet: no news (nor the question whether to fetch
+# them: lab-settings/overrides.json), no update check.
 c.Spawner.args = ["--LabApp.news_url=",
-                  "--LabServerApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                  "--LabServerApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                  f"--LabApp.app_settings_dir={HERE / 'lab-settings'}"]
 # nbgrader runs tools of the environment (alembic) by name.
 PATH = f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
 c.Spawner.environment = {"PATH": PATH, "NBGRADER_SRV": str(SRV)}

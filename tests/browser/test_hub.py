@@ -26,7 +26,7 @@ import pytest
 from classroom import ASSIGNMENT, GOOD_AFFINE, ROOT, WRONG_AFFINE
 from hub_pages import UserLab, manual_grade, read_as, server_pids
 from playwright.sync_api import expect
-from test_lab_instructor import ANSWER, FAILING, WRITTEN, _points
+from test_lab_instructor import ANSWER, FAILING, WRITTEN, _points, _problems_but_known
 from test_lab_student import _nbgrader_menu
 
 from autograder import demo
@@ -289,3 +289,10 @@ def test_hub_restart_keeps_servers_users_and_the_course(hub, chromium, feedback,
             page.screenshot(path=shots / f"6-{user}-after-restart.png")
     assert _export(hub) == before_grades
     assert any("jupyterhub_idle_culler" in cmd for _, cmd in H.all_processes().values())
+
+
+def test_no_page_needed_the_internet_or_failed(pages):
+    """Over the whole term, no page of any account asked another host for anything or
+    logged an error (but formgrader's MathJax from a CDN, as in the one-machine tests)."""
+    problems = {u: _problems_but_known(p.log) for u, p in pages.items()}
+    assert problems == {u: [] for u in pages}
