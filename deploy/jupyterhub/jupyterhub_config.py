@@ -1,11 +1,12 @@
 # JupyterHub for the course on one machine: local Unix accounts, one server per user.
 #
-#   sudo env PATH="$PWD/.venv/bin:$PATH" .venv/bin/jupyterhub \
-#       -f deploy/jupyterhub/jupyterhub_config.py
+#   cd /srv/jupyterhub && sudo env PATH="$REPO/.venv/bin:$PATH" \
+#       "$REPO/.venv/bin/jupyterhub" -f "$REPO/deploy/jupyterhub/jupyterhub_config.py"
 #
-# (run from a folder of its own: see deploy/jupyterhub/README.md). Every setting below can
-# be moved with an environment variable, so tests/browser/test_hub.py runs this very file
-# on free loopback ports and in a temporary folder.
+# ($REPO: this repository) as root, from the folder that keeps the hub's state (the
+# README's "On a JupyterHub" has the whole recipe). The settings read from environment
+# variables can be moved, so tests/browser/test_hub.py runs this very file on free
+# loopback ports in a temporary folder.
 #
 # - users log in with their Unix password (PAM) and get their own JupyterLab, started as
 #   their Unix user by LocalProcessSpawner in their home folder;

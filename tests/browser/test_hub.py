@@ -46,7 +46,7 @@ def shots(screens_dir):
 
 
 @pytest.fixture(scope="module")
-def hub():
+def hub(shots):
     missing = H.missing_accounts()
     assert not missing, f"accounts {missing} are missing: run `sh ci/provision.sh` as root"
     base = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="dfnn-hub-"))
@@ -58,6 +58,10 @@ def hub():
                           srv=running.srv)
             yield running
     finally:
+        logs = shots / "logs"
+        logs.mkdir(exist_ok=True)
+        for log in (base / "state").glob("*.log"):
+            shutil.copy(log, logs)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -292,7 +296,11 @@ def test_hub_restart_keeps_servers_users_and_the_course(hub, chromium, feedback,
 
 
 def test_no_page_needed_the_internet_or_failed(pages):
-    """Over the whole term, no page of any account asked another host for anything or
-    logged an error (but formgrader's MathJax from a CDN, as in the one-machine tests)."""
-    problems = {u: _problems_but_known(p.log) for u, p in pages.items()}
+    """Over the whole term, no student's page asked another host for anything or logged an
+    error; the graders' only for formgrader's MathJax from a CDN (nbgrader's template, as in
+    the one-machine tests)."""
+    problems = {u: (p.log.problems() if u in H.STUDENTS else _problems_but_known(p.log))
+                for u, p in pages.items()}
+    # alan was refused on purpose (formgrader, ada's server): the browser logs each 403.
+    problems[ALAN] = [p for p in problems[ALAN] if "status of 403 (Forbidden)" not in p]
     assert problems == {u: [] for u in pages}
