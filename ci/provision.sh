@@ -48,17 +48,18 @@ if [ "$(id -u)" -eq 0 ]; then
         id -u "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
         chmod 700 "$(getent passwd "$user" | cut -d: -f6)"
     done
-    # The hub starts each user's server with the course environment's Python (.venv): its
-    # interpreter must be reachable by every account. A Python installed under root's home
-    # (pyenv as root) is not, until the folders on its path may be traversed (o+x: entered,
-    # not listed).
-    if [ -x .venv/bin/python ]; then
-        dir=$(dirname "$(readlink -f .venv/bin/python)")
-        while [ "$dir" != "/" ]; do
-            [ "$(stat -c %A "$dir" | cut -c10)" = "x" ] || chmod o+x "$dir"
+    # The hub starts each user's server with the course environment (.venv) and this
+    # repository's files: both must be reachable by every account. A Python installed
+    # under root's home (pyenv as root) or a checkout there is not, until the folders
+    # above it may be traversed (o+x: entered, not listed).
+    for path in "$(pwd -P)" "$(readlink -f .venv/bin/python 2>/dev/null || true)"; do
+        dir=$path
+        while [ -n "$dir" ] && [ "$dir" != "/" ]; do
+            [ ! -d "$dir" ] || [ "$(stat -c %A "$dir" | cut -c10)" != "-" ] \
+                || chmod o+x "$dir"
             dir=$(dirname "$dir")
         done
-    fi
+    done
 else
     echo "provision: not root: the JupyterHub test's accounts (dfnn-*) are not created" >&2
 fi

@@ -17,8 +17,9 @@
 #   the hub service "dfnn" at /services/dfnn/, which runs as the course owner (the first
 #   grader) in the course folder $NBGRADER_SRV/dfnn;
 # - jupyterhub-idle-culler stops servers idle for $DFNN_CULL_SECONDS (default one hour);
-# - stopping the hub leaves the proxy and the users' servers running: a restarted hub
-#   finds them again (its database and cookie secret live in $DFNN_HUB_STATE).
+# - stopping the hub leaves the proxy (deploy/jupyterhub/proxy.sh, run apart) and the
+#   users' servers running: a restarted hub finds them again (its database and cookie
+#   secret live in $DFNN_HUB_STATE).
 import os
 import sys
 from pathlib import Path
@@ -44,13 +45,15 @@ c.JupyterHub.bind_url = os.environ.get("DFNN_HUB_URL", "http://127.0.0.1:8000")
 c.JupyterHub.hub_bind_url = os.environ.get("DFNN_HUB_API_URL", "http://127.0.0.1:8081")
 c.ConfigurableHTTPProxy.api_url = os.environ.get("DFNN_PROXY_API_URL",
                                                  "http://127.0.0.1:8001")
-c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
+# The proxy runs apart (deploy/jupyterhub/proxy.sh, started first), so a restart of the
+# hub keeps every route; the two share the token proxy.sh keeps in the state folder.
+c.ConfigurableHTTPProxy.should_start = False
+c.ConfigurableHTTPProxy.auth_token = (STATE / "proxy_auth_token").read_text().strip()
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 # A restart of the hub (an upgrade, a new roster) must not stop anyone's work.
 c.JupyterHub.cleanup_servers = False
-c.JupyterHub.cleanup_proxy = False
 
 # ------------------------------------------------------------------------- who logs in
 c.JupyterHub.authenticator_class = "pam"

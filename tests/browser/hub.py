@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from conftest import free_port
 from playwright.sync_api import Page, expect
 
 CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
+PROXY = ROOT / "deploy" / "jupyterhub" / "proxy.sh"
 COMMON_CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyter"
 BIN = Path(sys.executable).parent
 PROF, TA = "dfnn-prof", "dfnn-ta"
@@ -138,12 +140,36 @@ def _stop_pids(pids) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float,
+              ok: tuple[int, ...] = ()) -> None:
+    """Wait until ``url`` answers 200 (or a status in ``ok``) while ``process`` runs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited ({process.returncode}):\n"
+                               + log.read_text(errors="replace")[-4000:])
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except urllib.error.HTTPError as e:
+            if e.code in ok:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer:\n"
+                               + log.read_text(errors="replace")[-4000:])
+        time.sleep(0.25)
+
+
 @dataclass
 class Hub:
     base: Path
     passwords: dict[str, str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    proxy: subprocess.Popen | None = None
     starts: int = 0
 
     @property
@@ -187,26 +213,21 @@ class Hub:
         self.formgrader_port = free_port()
 
     def start(self, timeout: float = 120) -> None:
-        """``jupyterhub -f deploy/jupyterhub/jupyterhub_config.py`` in ``state/``."""
+        """``deploy/jupyterhub/proxy.sh`` (the first time), then ``jupyterhub -f
+        deploy/jupyterhub/jupyterhub_config.py`` in ``state/``; wait until it answers."""
+        if self.proxy is None:
+            with open(self.state / "proxy.log", "wb") as out:
+                self.proxy = subprocess.Popen(["sh", str(PROXY)], cwd=self.state,
+                                              env=self.env(), stdout=out,
+                                              stderr=subprocess.STDOUT, start_new_session=True)
+            _wait_for(f"http://127.0.0.1:{self.proxy_api_port}/api/routes", self.proxy,
+                      self.state / "proxy.log", timeout, ok=(401, 403))
         self.starts += 1
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
                 [str(BIN / "jupyterhub"), "-f", str(CONFIG)], cwd=self.state, env=self.env(),
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyterhub exited ({self.process.returncode}):\n"
-                                   + self.log.read_text(errors="replace")[-4000:])
-            try:
-                with urllib.request.urlopen(f"{self.url}hub/api", timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the hub did not answer:\n"
-                                       + self.log.read_text(errors="replace")[-4000:]) from None
-                time.sleep(0.25)
+        _wait_for(f"{self.url}hub/api", self.process, self.log, timeout)
 
     def stop(self) -> None:
         """Stop the hub process only (SIGTERM, as a service manager would)."""
@@ -221,9 +242,9 @@ class Hub:
     def stop_all(self) -> None:
         """The hub, its services, the proxy and every user's server."""
         self.stop()
-        proxy_pid = self.state / "jupyterhub-proxy.pid"
-        if proxy_pid.exists():
-            _stop_pids([int(proxy_pid.read_text().strip())])
+        if self.proxy:
+            _stop_pids([self.proxy.pid])
+            self.proxy.wait()
         _stop_pids(processes_of())
 
     def login(self, page: Page, user: str) -> None:
@@ -241,8 +262,9 @@ class Hub:
 
 
 def prepare(base: Path) -> Hub:
-    """Lay out the hub's folders and the course (owned by the instructor), reset the
-    accounts, and release a3 as the instructor."""
+    """Lay out the hub's folders and the course (owned by the instructor); stop what a
+    previous run left running in the accounts, and reset them."""
+    _stop_pids(processes_of())
     base.chmod(0o755)
     hub = Hub(base, reset_accounts())
     hub.state.mkdir(mode=0o700)
