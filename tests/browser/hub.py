@@ -249,10 +249,18 @@ class Hub:
 
     def login(self, page: Page, user: str) -> None:
         """Log in through the hub's login page; wait for the user's JupyterLab."""
+        self.submit_login(page, user)
+        self.wait_for_lab(page, user)
+
+    def submit_login(self, page: Page, user: str) -> None:
+        """Type ``user``'s name and password in the hub's login page and press Sign in."""
         page.goto(f"{self.url}hub/login")
         page.locator("#username_input").fill(user)
         page.locator("#password_input").fill(self.passwords[user])
         page.locator("#login_submit").click()
+
+    def wait_for_lab(self, page: Page, user: str) -> None:
+        """Wait until the hub has started ``user``'s server and JupyterLab shows in it."""
         page.wait_for_url(f"{self.url}user/{user}/lab**", timeout=LOAD)
         page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD)
         expect(page.locator(".jp-LabShell")).to_be_visible(timeout=LOAD)

@@ -40,6 +40,24 @@ MANUAL = {ADA: 2.0, GRACE: 1.5}
 COURSE_NB = f"dfnn/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"  # path_includes_course
 
 
+SETUP = """
+import sys
+from nbgrader.apps import NbGraderAPI
+from nbgrader.apps.nbgraderapp import NbGraderApp
+
+app = NbGraderApp()
+app.initialize([])
+api = NbGraderAPI(config=app.config)
+assignment, students = sys.argv[1], sys.argv[2:]
+for step in (api.generate_assignment, api.release_assignment):
+    result = step(assignment)
+    assert result["success"], result
+with api.gradebook as gb:
+    for student in students:
+        gb.update_or_create_student(student)
+"""
+
+
 @pytest.fixture(scope="module")
 def shots(screens_dir):
     return screens_dir("tour-hub")
@@ -52,10 +70,10 @@ def hub(shots):
     base = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="dfnn-hub-"))
     try:
         with H.running_hub(base) as running:
-            for args in (("generate_assignment", ASSIGNMENT), ("release_assignment", ASSIGNMENT),
-                         *(("db", "student", "add", s) for s in H.STUDENTS)):
-                H.as_user(H.PROF, str(H.BIN / "nbgrader"), *args, cwd=running.course,
-                          srv=running.srv)
+            # nbgrader generate_assignment, release_assignment, db student add: in one
+            # process of the instructor's, through nbgrader's API
+            H.as_user(H.PROF, str(H.BIN / "python"), "-c", SETUP, ASSIGNMENT, *H.STUDENTS,
+                      cwd=running.course, srv=running.srv)
             yield running
     finally:
         logs = shots / "logs"
@@ -71,13 +89,14 @@ def pages(hub, chromium):
     from conftest import watch
 
     contexts, out = [], {}
-    for user in H.ACCOUNTS:
+    for user in H.ACCOUNTS:  # everyone signs in, then the hub starts the servers at once
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
-        page = context.new_page()
-        watch(page)
-        hub.login(page, user)
-        out[user] = page
+        out[user] = context.new_page()
+        watch(out[user])
+        hub.submit_login(out[user], user)
+    for user, page in out.items():
+        hub.wait_for_lab(page, user)
     yield out
     for context in contexts:
         context.close()
