@@ -297,3 +297,5 @@ def running_hub(base: Path):
         yield hub
     finally:
         hub.stop_all()
+        for name in ACCOUNTS:  # no password is left that would let anyone in
+            subprocess.run(["usermod", "--lock", name], check=True)

@@ -197,7 +197,7 @@ def test_ta_sees_formgrader_and_students_get_403(hub, pages, shots, submitted):
 
 # ----------------------------------------------------------------- 3. nobody reads another's work
 
-def test_a_student_cannot_read_another_students_submission(hub, pages, submitted):
+def test_a_student_cannot_read_another_students_submission(hub, pages, submitted, shots):
     inbound = hub.exchange / "dfnn" / "inbound"
     ada_home = H.home(ADA)
     sub = next(p for p in inbound.iterdir() if p.name.startswith(f"{ADA}+"))
@@ -211,10 +211,14 @@ def test_a_student_cannot_read_another_students_submission(hub, pages, submitted
         "read ada's cache": ("listdir", str(ada_home / ".local/share/jupyter")),
     })
     assert all(r in ("PermissionError", "FileNotFoundError") for r in results.values()), results
-    own = pages[ALAN].request.get(hub.user_url(ALAN, f"api/contents/../{ADA}"))
+    alan = pages[ALAN]
+    own = alan.request.get(hub.user_url(ALAN, f"api/contents/../{ADA}"))
     assert own.status in (400, 403, 404), "the contents API stays inside alan's home"
-    other = pages[ALAN].request.get(hub.user_url(ADA, f"api/contents/{COURSE_NB}"))
+    other = alan.goto(hub.user_url(ADA, f"api/contents/{COURSE_NB}?content=1"))
     assert other.status == 403
+    alan.screenshot(path=shots / "3-student-contents-api-403.png")
+    spawn = alan.goto(f"{hub.url}hub/spawn/{ADA}")
+    assert spawn.status == 403, "a student cannot start (or stop) another's server"
 
 
 # ----------------------------------------------------------------- 4. grading and feedback
@@ -279,7 +283,7 @@ def _export(hub) -> dict[str, tuple[float, float]]:
                 for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
 
 
-def test_export_has_what_each_student_earned(hub, feedback):
+def test_export_has_what_each_student_earned(hub, pages, feedback, shots):
     auto, manual = _points(ASSIGNMENT)
     total = sum(auto.values()) + sum(manual.values())
     earned = {ADA: sum(auto.values()) + MANUAL[ADA],
@@ -287,6 +291,11 @@ def test_export_has_what_each_student_earned(hub, feedback):
               ALAN: 0.0}
     rows = _export(hub)
     assert rows == {u: (pytest.approx(s), pytest.approx(total)) for u, s in earned.items()}
+    page = pages[H.PROF]
+    page.goto(f"{hub.url}services/dfnn/formgrader/manage_students")
+    for user in H.STUDENTS:
+        expect(page.locator("tr", has_text=user)).to_have_count(1, timeout=jlab.LOAD)
+    page.screenshot(path=shots / "5-formgrader-students.png")
 
 
 # ----------------------------------------------------------------- 6. the hub restarts
