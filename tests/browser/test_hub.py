@@ -205,6 +205,7 @@ def test_a_student_cannot_read_another_students_submission(hub, pages, submitted
     guess = sub.name.rsplit(" ", 1)[0]
     results = read_as(ALAN, hub.srv, {
         "list inbound": ("listdir", str(inbound)),
+        "find ada's submission": ("find", str(inbound / f"{ADA}+*" / f"{ASSIGNMENT}.ipynb")),
         "guess the submission": ("read", str(inbound / guess / f"{ASSIGNMENT}.ipynb")),
         "list ada's home": ("listdir", str(ada_home)),
         "read ada's notebook": ("read", str(ada_home / COURSE_NB)),
