@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	@# an editable install skips data files: formgrader's Content-Security-Policy extension
+	install -D -m 644 jupyter-config/jupyter_server_config.d/dfnn-course.json \
+		$(VENV)/etc/jupyter/jupyter_server_config.d/dfnn-course.json
 	touch $(STAMP)
 
 ## make test: every test: the package, the chapters (nbval), assignments, grader, lint

@@ -39,3 +39,13 @@ c.GenerateFeedback.preprocessors = [
 # and spaces (copydetect's noise threshold).
 c.Similarity.threshold = 0.45
 c.Similarity.noise = 25
+
+# A submission's content is untrusted too: wherever nbgrader renders a notebook to HTML
+# (formgrader's submission view, generate_feedback), markdown, raw cells, outputs and
+# metadata go through the course's allow-list: no script, event handler, iframe, form or
+# remote resource of a student's reaches a page, and math becomes MathML (see
+# autograder/sanitize.py for the settings). Formgrader's pages also carry a
+# Content-Security-Policy (autograder/formgrader_policy.py, a Jupyter server extension).
+from autograder.sanitize import safe_rendering  # noqa: E402
+
+c.merge(safe_rendering())

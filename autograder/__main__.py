@@ -26,7 +26,7 @@ def _grade(args: argparse.Namespace) -> int:
         limits=limits if isinstance(limits, Limits) else None,
     )
     print(summary_table(results))
-    return 1 if any(r.status == "failed" for r in results) else 0
+    return 1 if any(r.status in ("failed", "refused") for r in results) else 0
 
 
 def _feedback(args: argparse.Namespace) -> int:

@@ -15,7 +15,6 @@ MathML (:mod:`autograder.feedback_math`), so the page needs no network and no sc
 
 from __future__ import annotations
 
-import glob
 import json
 from pathlib import Path
 
@@ -36,7 +35,8 @@ from autograder.config import (
     normalize_db_url,
 )
 from autograder.feedback_filter import strip_hidden_tests
-from autograder.feedback_math import MathToMathML, finish_page
+from autograder.feedback_math import MathToMathML
+from autograder.sanitize import safe_rendering
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -75,6 +75,7 @@ def generate_feedback(assignment: str, *, root: Path | str | None = None,
         raise GradingError(f"unknown assignment '{assignment}': no {source_dir}")
     cfg2 = Config()
     cfg2.merge(cfg)
+    cfg2.merge(safe_rendering())
     cfg2.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, MathToMathML,
                                            CSSHTMLHeaderPreprocessor]
     cfg2.HideHiddenTests.source_directory = source_dir
@@ -84,9 +85,6 @@ def generate_feedback(assignment: str, *, root: Path | str | None = None,
         converter = GenerateFeedback(coursedir=CourseDirectory(config=cfg2), config=cfg2)
         converter.force = True
         converter.start()
-        pages = coursedir.format_path(coursedir.feedback_directory, student or "*", assignment)
-        for page in map(Path, glob.glob(str(Path(pages) / "*.html"))):
-            page.write_text(finish_page(page.read_text(encoding="utf-8")), encoding="utf-8")
     reports = []
     state_dir = root / STATE_DIR / "state" / assignment
     for state_file in sorted(state_dir.glob(f"{student or '*'}.json")):

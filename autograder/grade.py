@@ -275,6 +275,8 @@ class Grader:
         if not self.unsafe_no_sandbox:
             check_sandbox()
         results, todo = self._todo()
+        results += [StudentResult(student, "refused", messages=[why])
+                    for student, why in self.course.refused.items()]
         if not todo:
             return sorted(results, key=lambda r: r.student)
         runner, n_threads, close = self._start_workers(len(todo))

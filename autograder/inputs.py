@@ -18,6 +18,7 @@ from sqlalchemy.exc import SAWarning, SQLAlchemyError
 from traitlets.config import Config
 
 from autograder.config import GradingError, safe_url
+from autograder.sanitize import student_id_problem
 
 __all__ = ["CourseAssignment"]
 
@@ -79,15 +80,22 @@ class CourseAssignment:
                                                     self.assignment)).parent.parent
         found = sorted(p.name for p in submitted.glob("*")
                        if (p / self.assignment).is_dir()) if submitted.is_dir() else []
+        # folders whose name is not a plain id are refused, never graded nor recorded
+        self.refused = {s: why for s in found if (why := student_id_problem(s))}
+        found = [s for s in found if s not in self.refused]
         if students:
+            bad = [s for s in students if student_id_problem(s)]
+            if bad:
+                raise GradingError("; ".join(student_id_problem(s) for s in bad))
             unknown = [s for s in students if s not in found]
             if unknown:
                 raise GradingError(
                     f"no submission of '{self.assignment}' for student(s) "
                     f"{', '.join(unknown)} under {submitted}")
-            found = list(students)
+            found, self.refused = list(students), {}
         if not found:
-            raise GradingError(f"no submissions of '{self.assignment}' under {submitted}")
+            raise GradingError(f"no submissions of '{self.assignment}' under {submitted}"
+                               + "".join(f"; {why}" for why in self.refused.values()))
         return found
 
 

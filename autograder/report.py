@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autograder.sanitize import shown
+
 __all__ = ["StudentResult", "summary_table"]
 
 
@@ -12,7 +14,7 @@ class StudentResult:
     """The outcome of grading one student, as the summary table and feedback show it."""
 
     student: str
-    status: str  # graded | skipped | failed
+    status: str  # graded | skipped | failed | refused (a folder name that is no student id)
     score: float | None = None
     max_score: float | None = None
     tests_passed: int = 0
@@ -28,15 +30,19 @@ def summary_table(results: list[StudentResult]) -> str:
         score = "-" if r.score is None else f"{r.score:g}/{r.max_score:g}"
         tests = f"{r.tests_passed}/{r.tests_total}" if r.tests_total else "-"
         first = r.messages[0] if r.messages else ""
-        rows.append((r.student, r.status, score, tests, f"{r.seconds:.1f}s", first))
+        name = shown(r.student) if r.status == "refused" else r.student
+        rows.append((name, r.status, score, tests, f"{r.seconds:.1f}s", first))
         for m in r.messages[1:]:
             rows.append(("", "", "", "", "", m))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row[:5], widths)) + "  " + row[5]
              for row in rows]
     lines.insert(1, "-" * min(120, max(len(x) for x in lines)))
-    counts = {s: sum(r.status == s for r in results) for s in ("graded", "skipped", "failed")}
+    counts = {s: sum(r.status == s for r in results)
+              for s in ("graded", "skipped", "failed", "refused")}
     lines.append(f"graded: {counts['graded']}  skipped (unchanged): {counts['skipped']}  "
                  f"failed: {counts['failed']}  with messages: "
-                 f"{sum(bool(r.messages) for r in results)}")
+                 f"{sum(bool(r.messages) for r in results)}"
+                 + (f"  refused (not a student id): {counts['refused']}"
+                    if counts["refused"] else ""))
     return "\n".join(line.rstrip() for line in lines)

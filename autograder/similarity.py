@@ -37,6 +37,7 @@ from copydetect import CodeFingerprint, compare_files
 from nbgrader.utils import is_solution
 from scipy import sparse
 
+from autograder.sanitize import student_id_problem
 from autograder.similarity_report import write_csv, write_html
 
 # copydetect's noise threshold k and guarantee threshold t count characters of the
@@ -171,6 +172,10 @@ def submissions(root: Path, assignment: str, solution_ids=(), release_sources=fr
     base = root / "submitted"
     for folder in sorted(base.glob(f"*/{assignment}")) if base.is_dir() else []:
         student = folder.parent.name
+        refused = student_id_problem(student)
+        if refused:  # as `grade` does: shown (escaped) among the problems, never compared
+            problems[student] = refused
+            continue
         paths = _notebooks(folder)
         if not paths:
             problems[student] = "no notebook"

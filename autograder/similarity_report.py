@@ -8,13 +8,15 @@ no font and no stylesheet is fetched: the page opens offline.
 
 from __future__ import annotations
 
-import csv
 import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from copydetect.utils import highlight_overlap
+
+from autograder.export import write_rows
+from autograder.sanitize import policy_meta
 
 if TYPE_CHECKING:
     from autograder.similarity import Document, Pair, Report
@@ -24,14 +26,11 @@ __all__ = ["write_csv", "write_html"]
 
 def write_csv(report: Report, path: Path) -> Path:
     """One row per pair sharing code, best first."""
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["rank", "a", "b", "b_kind", "score", "share_a", "share_b",
-                    "matched_tokens", "flagged"])
-        for rank, p in enumerate(report.pairs, 1):
-            w.writerow([rank, p.a.name, p.b.name, p.b.kind, f"{p.score:.3f}",
-                        f"{p.share_a:.3f}", f"{p.share_b:.3f}", p.tokens,
-                        int(p.score >= report.threshold)])
+    write_rows(path, ["rank", "a", "b", "b_kind", "score", "share_a", "share_b",
+                      "matched_tokens", "flagged"],
+               ([rank, p.a.name, p.b.name, p.b.kind, f"{p.score:.3f}", f"{p.share_a:.3f}",
+                 f"{p.share_b:.3f}", p.tokens, int(p.score >= report.threshold)]
+                for rank, p in enumerate(report.pairs, 1)))
     return path
 
 
@@ -72,11 +71,16 @@ pre { margin: 0; padding: .8em 1em; overflow-x: auto; font: 13px/1.4 ui-monospac
 """
 
 
+def _kind(kind: str) -> str:
+    kind = html.escape(kind)
+    return f'<span class="kind {kind}">{kind}</span>'
+
+
 def _row(rank: int, p: Pair, threshold: float) -> str:
     cls = "flag" if p.score >= threshold else "below"
     link = f'<a href="#pair-{rank}">{rank}</a>'
     return (f'<tr class="{cls}"><td class="num">{link}</td><td>{html.escape(p.a.name)}</td>'
-            f'<td>{html.escape(p.b.name)} <span class="kind {p.b.kind}">{p.b.kind}</span></td>'
+            f'<td>{html.escape(p.b.name)} {_kind(p.b.kind)}</td>'
             f'<td class="num"><span class="bar" style="width:{p.score * 5:.2f}em"></span>'
             f"{p.score:.0%}</td><td class=\"num\">{p.share_a:.0%}</td>"
             f'<td class="num">{p.share_b:.0%}</td><td class="num">{p.tokens}</td></tr>')
@@ -89,7 +93,7 @@ def _highlight(code: str, slices, context: int) -> str:
 
 
 def _side(doc: Document, slices, share: float) -> str:
-    head = (f'<h3>{html.escape(doc.name)} <span class="kind {doc.kind}">{doc.kind}</span> · '
+    head = (f'<h3>{html.escape(doc.name)} {_kind(doc.kind)} · '
             f"{share:.0%} of it matched</h3>")
     if not doc.parts:
         return f'<div class="side">{head}{_highlight(doc.code, slices, -1)}</div>'
@@ -123,7 +127,7 @@ def write_html(report: Report, path: Path, least: int = 10, most: int = 200) -> 
                        for s, why in sorted(report.problems.items()))
     rest = len(report.pairs) - len(detail)
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en"><head>{policy_meta()}<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Similarity: {html.escape(report.assignment)}</title><style>{CSS}</style></head>
 <body><main>
