@@ -24,41 +24,11 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
-from autograder.cells import grade_id, is_test
+from autograder.cells import grade_id, hidden_lines, is_test, remove_hidden_regions
 
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 WITHHELD = "[output withheld: it quotes hidden test code]\n"
 
-__all__ = ["remove_hidden_regions", "hidden_lines", "strip_hidden_tests", "StripHiddenTests"]
-
-
-def remove_hidden_regions(source: str) -> str:
-    """Return a cell's source without its hidden-test regions (markers included)."""
-    out, inside = [], False
-    for line in source.splitlines():
-        s = line.strip()
-        if s.startswith(BEGIN):
-            inside = True
-        elif s.startswith(END):
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
-def hidden_lines(nb) -> list[str]:
-    """Return the non-trivial lines inside the hidden-test regions of a notebook."""
-    lines, inside = [], False
-    for cell in nb.cells:
-        for line in cell.source.splitlines():
-            s = line.strip()
-            if s.startswith(BEGIN):
-                inside = True
-            elif s.startswith(END):
-                inside = False
-            elif inside and len(s) >= 6:
-                lines.append(s)
-    return lines
+__all__ = ["strip_hidden_tests", "StripHiddenTests"]
 
 
 def _output_text(output) -> str:

@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "fixtures" / "similarity"))
 import classroom as cr  # noqa: E402
 
 from autograder import demo, similarity  # noqa: E402
+from autograder.config import open_course  # noqa: E402
 
 WORDS = ["val", "tmp", "acc", "res", "arr", "grad", "upd", "cur", "prev", "nxt", "buf",
          "lay", "step", "part", "item", "node", "feat", "term", "piece", "slot"]
@@ -124,8 +125,9 @@ def main() -> None:
         report = similarity.run(cr.ASSIGNMENT, course)
         ours = time.perf_counter() - t0
 
-        codes, _ = similarity.submissions(course, cr.ASSIGNMENT)
-        refs = [similarity.instructor(course, cr.ASSIGNMENT)[0],
+        config = open_course(course).config
+        codes, _ = similarity.submissions(config, cr.ASSIGNMENT)
+        refs = [similarity.instructor(config, cr.ASSIGNMENT)[0],
                 similarity.course_package().code]
         texts = list(codes.values()) + refs
         n = len(codes)

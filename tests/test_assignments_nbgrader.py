@@ -24,7 +24,7 @@ import pytest
 from fixtures.assignments import nbcourse as nbc
 
 from autograder.audit import load_variants
-from autograder.feedback_filter import hidden_lines
+from autograder.cells import hidden_lines
 
 pytestmark = pytest.mark.slow
 
