@@ -29,7 +29,7 @@ import nbformat
 
 from autograder.cells import grade_id, python_only
 from autograder.config import GradingError, open_course
-from autograder.paths import ROOT, notebook
+from autograder.layout import ROOT, notebook
 
 AUDIT_SEED = 20261123
 

@@ -9,7 +9,7 @@
 - IPython magics and shell lines: :func:`python_only` (a cell made plain Python);
 - calls of the trusted checks in a test cell: :func:`check_calls_in`.
 
-Where the notebooks of a course lie is :mod:`autograder.paths`.
+Where the notebooks of a course lie is :mod:`autograder.layout`.
 """
 
 from __future__ import annotations

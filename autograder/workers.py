@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 import nbformat
 
-from autograder.sandbox import SandboxError, own_uids
+from autograder.sandbox.confinement import SandboxError, own_uids
 from autograder.seeds import student_seed
 from autograder.task import GradingTask, TaskResult, run_task
 
@@ -169,7 +169,7 @@ def _warm_up(import_judge: bool, pause: float = 0.0, warm_kernels: bool = False)
     # pause: keep a spawned worker busy, so that the next warm-up starts another one
     time.sleep(pause)
     if warm_kernels and own_uids():  # the sandboxes will be able to take warm kernels
-        from autograder.warm import Zygote
+        from autograder.sandbox.warm_kernels import Zygote
 
         Zygote.start()
     if import_judge:

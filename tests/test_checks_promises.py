@@ -22,7 +22,7 @@ import pytest
 
 from autograder import checks
 from autograder.cells import check_calls_in, is_test, python_only
-from autograder.paths import assignments, notebook
+from autograder.layout import assignments, notebook
 
 ASSIGNMENTS = assignments()
 SLOW = {"train_digits"}  # trains a network per case: covered by the audit's variants

@@ -1,5 +1,5 @@
 """The one reader of nbgrader cell text (autograder.cells) and of a course's folders
-(autograder.paths), held against nbgrader's own code where nbgrader has one."""
+(autograder.layout), held against nbgrader's own code where nbgrader has one."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from fixtures.similarity import classroom as cr
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
-from autograder import cells, similarity
+from autograder import cells
 from autograder.config import open_course
-from autograder.paths import assignments, course_folder, course_notebooks, notebook
+from autograder.layout import assignments, course_folder, course_notebooks, notebook
+from autograder.similarity import compare as similarity
 
 
 @pytest.mark.parametrize("name", assignments())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder import checks
-from autograder.paths import ROOT, assignments
+from autograder.layout import ROOT, assignments
 
 PACKAGE = ROOT / "autograder"
 MAX_MODULE_LINES = 400
@@ -89,10 +89,31 @@ def test_no_import_cycle_among_autograder_modules():
         visit(m, [])
 
 
-def test_the_sandbox_and_its_kernel_never_import_the_judge_or_the_checks():
-    for name in ("autograder.sandbox", "autograder.kernel"):
-        deps = imports_of(PACKAGE / (name.split(".")[1] + ".py"))
+def test_the_sandbox_package_never_imports_the_judge_or_the_checks():
+    """The security boundary (autograder/sandbox/) stands on its own: it imports nothing
+    of the grader but the reader of cell metadata, nothing that computes a verdict."""
+    boundary = sorted((PACKAGE / "sandbox").glob("*.py"))
+    assert {p.stem for p in boundary} >= {"confinement", "kernel", "warm_kernels", "zygote"}
+    for path in boundary:
+        deps = imports_of(path)
         assert not {d for d in deps if d.startswith(("autograder.judge", "autograder.checks"))}
+        outside = {d for d in deps if not d.startswith("autograder.sandbox")}
+        assert outside <= {"autograder.cells"}, (path.name, outside)  # which cells are tests
+
+
+def test_the_zygote_imports_only_the_standard_library():
+    """It runs as a script (``python -I zygote.py``), by path, beside the grader's side."""
+    zygote = PACKAGE / "sandbox" / "zygote.py"
+    tops = set()
+    for node in ast.walk(ast.parse(zygote.read_text())):
+        if isinstance(node, ast.Import):
+            tops.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            tops.add(node.module.split(".")[0])
+    assert tops - {"__future__", "ipykernel"} <= set(sys.stdlib_module_names), tops
+    from autograder.sandbox import warm_kernels
+
+    assert Path(warm_kernels.__file__).with_name("zygote.py") == zygote
 
 
 def test_the_checks_a_kernel_imports_need_no_course_answer_module():
@@ -125,7 +146,7 @@ def test_every_limit_can_be_set_in_nbgrader_config():
     from traitlets.config import Config
 
     from autograder.config import limits_from_config
-    from autograder.sandbox import Limits
+    from autograder.sandbox.confinement import Limits
 
     cfg = Config()
     for f in fields(Limits):
@@ -140,7 +161,7 @@ def test_help_all_lists_every_setting_with_its_default(capsys):
 
     from autograder.__main__ import main
     from autograder.config import CONFIGURABLES
-    from autograder.sandbox import Limits
+    from autograder.sandbox.confinement import Limits
 
     assert main(["grade", "--help-all"]) == 0
     out = capsys.readouterr().out
@@ -160,7 +181,7 @@ def test_each_setting_has_one_default():
     from traitlets.config.loader import PyFileConfigLoader
 
     from autograder.config import CONFIGURABLES
-    from autograder.paths import ROOT
+    from autograder.layout import ROOT
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     for cls in CONFIGURABLES:

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from fixtures.similarity import classroom as cr
 
-from autograder import similarity
 from autograder.config import open_course
+from autograder.similarity import compare as similarity
 
 INDEPENDENT = ["ana", "chloe", "dev"]
 

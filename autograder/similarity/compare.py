@@ -41,9 +41,9 @@ from traitlets.config import Config
 
 from autograder.cells import grade_id
 from autograder.config import GradingError, Similarity, command_line_settings, open_course
-from autograder.paths import course_folder, course_notebooks
+from autograder.layout import course_folder, course_notebooks
 from autograder.sanitize import student_id_problem
-from autograder.similarity_report import write_csv, write_html
+from autograder.similarity.report import write_csv, write_html
 
 # copydetect's noise and guarantee thresholds: their defaults and meaning are those of
 # the settings c.Similarity.noise and c.Similarity.guarantee (autograder.config.Similarity).
