@@ -208,3 +208,65 @@ def test_open_course_gives_root_merged_settings_and_gradebook_url(tmp_path, monk
     assert open_course(tmp_path, db_url=url).db_url == normalize_db_url(url)
     with pytest.raises(GradingError, match="does not exist"):
         open_course(tmp_path / "nowhere")
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _documented(name: str, text: str, per_assignment: set[str]) -> bool:
+    """A module's dotted name is in the text, or it is one assignment's module of a
+    package whose row reads ``<package>.<assignment>``."""
+    package, _, stem = name.rpartition(".")
+    return f"`{name}`" in text or (stem in per_assignment and
+                                   f"`{package}.<assignment>`" in text)
+
+
+def test_every_module_of_the_grader_and_the_course_is_in_the_architecture_document():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    names = [module_name(p) for p in modules()]
+    names += [module_name(p) for p in sorted((ROOT / "course").glob("*.py"))]
+    missing = [n for n in names if not _documented(n, text, set(assignments()))]
+    assert not missing
+    assert "`autograder.nowhere`" not in text and not _documented(
+        "autograder.nowhere", text, set(assignments()))
+
+
+def test_the_architecture_document_names_only_modules_that_exist():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    known = {module_name(p) for p in modules()}
+    known |= {module_name(p) for p in sorted((ROOT / "course").glob("*.py"))}
+    import re
+
+    rows = re.findall(r"^\| `((?:autograder|course)[\w.]*)`", text, re.M)
+    assert rows and set(rows) <= known
+
+
+def test_the_paths_that_configurations_and_commands_name_still_work():
+    import subprocess
+
+    from autograder.feedback import hidden_tests, math_ml
+    from autograder.feedback_filter import StripHiddenTests
+    from autograder.feedback_math import MathToMathML
+
+    assert StripHiddenTests is hidden_tests.StripHiddenTests
+    assert MathToMathML is math_ml.MathToMathML
+    named = (ROOT / "nbgrader_config.py").read_text()
+    assert "autograder.feedback_filter.StripHiddenTests" in named
+    for module in ("autograder.build", "autograder.course_build"):
+        out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                             text=True, cwd=ROOT)
+        assert out.returncode == 0 and "--skip-demo" in out.stdout, (module, out.stderr)
+    assert "python -m autograder.course_build" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_assignment_names_its_cheat_beside_its_known_bugs(name):
+    import nbformat
+
+    from autograder.cells import grade_id, test_cells
+    from autograder.layout import notebook
+
+    bugs = importlib.import_module(f"autograder.bugs.{name}")
+    assert bugs.CHEAT in {v["name"] if isinstance(v, dict) else v.name for v in bugs.VARIANTS}
+    tests = {grade_id(c) for c in test_cells(nbformat.read(notebook(name), as_version=4))}
+    assert bugs.CHEAT_LOSES and set(bugs.CHEAT_LOSES) <= tests

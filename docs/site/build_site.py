@@ -101,6 +101,19 @@ def release_notebooks(names: list[str], release_dir: Path) -> dict[str, Path]:
     return found
 
 
+def assignment_inputs(names: list[str], release_dir: Path, readme: str
+                      ) -> tuple[dict[str, Path], dict[str, str]]:
+    """(release notebook, goal in the README's "The assignments" table) of each assignment;
+    BuildError names the first one missing."""
+    notebooks = release_notebooks(names, release_dir)
+    goals = readme_table(readme, "The assignments")
+    for name in names:
+        if name not in goals:
+            raise BuildError(f"assignment {name} has no row in the README's "
+                             "'The assignments' table")
+    return notebooks, goals
+
+
 # ------------------------------------------------------------------------- execution
 
 def execute_chapter(path: Path, timeout: int = 600):
@@ -443,14 +456,8 @@ def build(out: Path = ROOT / "build" / "site", chapters_dir: Path = ROOT / "cour
 
     out = out.resolve()
     readme = readme_path.read_text(encoding="utf-8")
-    names = assignments()
-    notebooks = release_notebooks(names, release_dir)
-    goals = readme_table(readme, "The assignments")
+    notebooks, goals = assignment_inputs(assignments(), release_dir, readme)
     summaries = readme_table(readme, "The course")
-    for name in names:
-        if name not in goals:
-            raise BuildError(f"assignment {name} has no row in the README's "
-                             "'The assignments' table")
     paths = chapter_paths(chapters_dir)
     for p in paths:
         if p.stem not in summaries:
