@@ -34,7 +34,7 @@ provision:
 
 ## make course: build the releases, grade the demo class, build the website build/site/
 course: $(STAMP)
-	$(BIN)/python -m autograder.build
+	$(BIN)/python -m autograder.course_build
 	$(BIN)/python docs/site/build_site.py
 
 lint: $(STAMP)

@@ -4,15 +4,17 @@
   one module per assignment; ``bugs``: each assignment's known mistakes;
 - ``judge``: recomputes every test cell's verdict outside the student's kernel;
 - ``grade``: ``python -m autograder grade <assignment>``, a whole class graded in
-  parallel, results in nbgrader's gradebook; its parts are ``config``, ``inputs``,
-  ``staging``, ``preprocessors``, ``workers`` and ``task`` (one notebook run and judged);
-- ``sandbox`` (confinement and limits) and ``kernel`` (running a notebook in it);
+  parallel, results in nbgrader's gradebook; its parts are ``config``,
+  ``course_assignment``, ``staging``, ``preprocessors``, ``workers``, ``task`` (one
+  notebook run and judged) and ``results``;
+- ``sandbox``: the security boundary (confinement and limits, the kernel that runs a
+  notebook in it, warm kernels, the modules a graded function may not use);
 - ``feedback``: feedback that shows verdicts and never the hidden tests;
+- ``similarity``: copied code flagged for the instructor;
 - ``audit``: which known-bug variants of the reference solutions the hidden tests catch;
-- ``paths``: the list of assignments; ``cells``: nbgrader's questions about a cell;
-- ``build``, ``demo``: the main job, ``make course``;
-- ``similarity``: copied code flagged for the instructor; ``selfcheck``: the instructor's
-  solution graded before anyone; ``answers``: the modules a graded function may not use.
+- ``layout``: where assignments and notebooks are; ``cells``: the one reader of nbgrader
+  cell text; ``selfcheck``: the instructor's solution graded before anyone;
+- ``course_build``: the course's main job (``make course``), apart from the grader.
 """
 
 import sys as _sys

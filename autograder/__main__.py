@@ -34,7 +34,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from autograder.feedback import generate_feedback
+    from autograder.feedback.generate import generate_feedback
 
     reports = generate_feedback(args.assignment, root=args.root, student=args.student,
                                 db_url=args.db)
@@ -69,7 +69,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     f.add_argument("--db")
     f.set_defaults(func=_feedback)
     sub.add_parser("audit", help="the bug audit (autograder.audit)")
-    sub.add_parser("similarity", help="flag copied code (autograder.similarity)")
+    sub.add_parser("similarity", help="flag copied code (autograder.similarity.compare)")
     return parser, g
 
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return int(audit.main(argv[1:]) or 0)
     if argv[:1] == ["similarity"]:
-        from autograder import similarity
+        from autograder.similarity import compare as similarity
 
         return similarity.main(argv[1:])
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.settings = settings
 
-    from autograder.sandbox import SandboxError
+    from autograder.sandbox.confinement import SandboxError
 
     try:
         return args.func(args)

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.cells import grade_id
+from autograder.cells import grade_id, python_only
 from autograder.config import GradingError, open_course
-from autograder.paths import ROOT
+from autograder.layout import ROOT, notebook
 
 AUDIT_SEED = 20261123
 
@@ -51,7 +51,7 @@ def load_variants(assignment: str) -> list[Variant]:
 
 def source_notebook(assignment: str, root: Path = ROOT) -> Path:
     """Return the source notebook of an assignment."""
-    return Path(root) / "source" / assignment / f"{assignment}.ipynb"
+    return notebook(assignment, "source", root)
 
 
 def apply_patches(nb, patches) -> dict[str, str]:
@@ -81,8 +81,7 @@ def execute_cells(nb, replaced: dict[str, str], namespace: dict | None = None) -
             continue
         gid = grade_id(cell)
         src = replaced.get(gid, cell.source)
-        src = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
-                        for ln in src.splitlines())
+        src = python_only(src)
         try:
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -4,7 +4,7 @@ Every setting is a trait of a traitlets ``Configurable``, as in nbgrader, with i
 and its help declared once:
 
 - :class:`Autograder`: the sandbox's limits, one trait per field of
-  :class:`autograder.sandbox.Limits` (where each limit's default and help are written);
+  :class:`autograder.sandbox.confinement.Limits` (where each limit's default and help are written);
 - :class:`Similarity`: the thresholds of ``python -m autograder similarity``.
 
 A course sets them in its ``nbgrader_config.py`` (``c.Autograder.memory_mb = 4096``), a
@@ -26,8 +26,8 @@ from traitlets import Float, Int, TraitError
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import DeferredConfigString, PyFileConfigLoader
 
-from autograder.paths import ROOT
-from autograder.sandbox import Limits
+from autograder.layout import ROOT
+from autograder.sandbox.confinement import Limits
 
 STATE_DIR = ".autograder"
 
@@ -42,7 +42,7 @@ class GradingError(Exception):
 
 Autograder = type("Autograder", (Configurable,), {
     "__doc__": "Limits of each sandboxed kernel of ``python -m autograder grade`` "
-               "(the fields of autograder.sandbox.Limits).",
+               "(the fields of autograder.sandbox.confinement.Limits).",
     "__module__": __name__,
     **{f.name: Int(f.default, help=f.metadata.get("help", "")).tag(config=True)
        for f in fields(Limits)},

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from tornado.web import OutputTransform
 
-from autograder.feedback_math import MATHJAX
+from autograder.feedback.math_ml import MATHJAX
 
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
 HANDLER = re.compile(r"""\son[a-z]+="([^"{}]*)\"""", re.I)

@@ -43,10 +43,10 @@ from autograder.config import (  # noqa: F401 - the grader's public names, in on
     open_course,
     safe_url,
 )
-from autograder.inputs import CourseAssignment
+from autograder.course_assignment import CourseAssignment
 from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
-from autograder.report import StudentResult, summary_table
-from autograder.sandbox import Limits, check_sandbox
+from autograder.results import StudentResult, summary_table
+from autograder.sandbox.confinement import Limits, check_sandbox
 from autograder.selfcheck import self_check
 from autograder.staging import (  # noqa: F401
     repair_notebook,

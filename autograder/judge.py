@@ -9,7 +9,6 @@ and judges the recorded outputs. No student code runs here.
 
 from __future__ import annotations
 
-import ast
 import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,9 @@ from pathlib import Path
 import nbformat
 
 from autograder import checks
-from autograder.cells import test_cells as graded_test_cells
+from autograder.cells import check_calls_in, grade_id, test_cells
 
-__all__ = ["Verdict", "CheckCall", "check_calls", "graded_test_cells", "judge_notebook"]
+__all__ = ["Verdict", "CheckCall", "check_calls", "judge_notebook"]
 
 MISSING = "did not run (the cell raised or timed out before this check)"
 
@@ -46,37 +45,17 @@ class CheckCall:
         return checks.record_key(self.name, self.hidden, self.occurrence)
 
 
-def _python_only(source: str) -> str:
-    """Drop IPython magics and shell lines so that the cell parses as Python."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
-
-
-def _calls_in(source: str) -> list[tuple[str, bool]]:
-    tree = ast.parse(_python_only(source))
-    found = []
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "checks"):
-            hidden = False
-            for kw in node.keywords:
-                if kw.arg == "hidden":
-                    hidden = bool(isinstance(kw.value, ast.Constant) and kw.value.value)
-            found.append((node.lineno, node.col_offset, node.func.attr, hidden))
-    return [(name, hidden) for _, _, name, hidden in sorted(found)]
-
-
 def check_calls(nb) -> dict[str, list[CheckCall]]:
     """Return, per test cell grade_id, its check calls with their occurrence index."""
     counts: dict[tuple[str, bool], int] = {}
     result: dict[str, list[CheckCall]] = {}
-    for cell in graded_test_cells(nb):
-        gid = cell.metadata["nbgrader"]["grade_id"]
+    for cell in test_cells(nb):
+        gid = grade_id(cell)
         result[gid] = []
-        for name, hidden in _calls_in(cell.source):
-            occ = counts.get((name, hidden), 0)
-            counts[(name, hidden)] = occ + 1
-            result[gid].append(CheckCall(name, hidden, occ))
+        for site in check_calls_in(cell.source):
+            occ = counts.get((site.name, site.hidden), 0)
+            counts[(site.name, site.hidden)] = occ + 1
+            result[gid].append(CheckCall(site.name, site.hidden, occ))
     return result
 
 

@@ -24,6 +24,7 @@ from nbgrader.preprocessors import (
 )
 from traitlets import Unicode
 
+from autograder.cells import grade_id
 from autograder.task import TaskResult, TestVerdict
 from autograder.workers import RUNNERS, Runner
 
@@ -85,7 +86,7 @@ class JudgeScores(_WithRunner):
                     grade.needs_manual_grade = False
             gb.db.commit()
         for cell in nb.cells:
-            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            gid = grade_id(cell)
             if gid in tests:
                 cell.metadata["autograder"] = asdict(result.verdicts.get(gid, default))
         self.runner.local.tests[info["notebook"]] = {

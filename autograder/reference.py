@@ -2,7 +2,7 @@
 
 Only the grader's judging code uses this module (the course's own answers are in
 ``course``), in the grader's own process. It is one of the answer modules
-(:data:`autograder.answers.FORBIDDEN_MODULES`): the sandbox takes it off the kernel's
+(:data:`autograder.sandbox.forbidden.FORBIDDEN_MODULES`): the sandbox takes it off the kernel's
 file system, and in a student's own Jupyter a graded function that calls it fails
 (:mod:`autograder.checks.guard`).
 """

@@ -33,7 +33,7 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from autograder.feedback_math import finish_page, tex_to_mathml
+from autograder.feedback.math_ml import finish_page, tex_to_mathml
 
 __all__ = ["clean_html", "markdown2html", "SanitizeNotebook", "FeedbackExporter", "PAGE_POLICY"]
 

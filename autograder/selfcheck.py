@@ -23,15 +23,14 @@ from autograder.seeds import student_seed
 from autograder.task import GradingTask, TaskResult, run_task
 
 if TYPE_CHECKING:
-    from autograder.grade import Grader
-    from autograder.workers import Runner
+    from autograder.workers import GradingRun, Runner
 
 __all__ = ["STUDENT_SEEDS", "self_check"]
 
 STUDENT_SEEDS = 2  # students whose seeds the instructor's solution is also graded with
 
 
-def _tasks(grader: "Grader", students: list[str]) -> list[GradingTask]:
+def _tasks(grader: "GradingRun", students: list[str]) -> list[GradingTask]:
     seeds = [VISIBLE_SEED] + [student_seed(s, grader.assignment)
                               for s in students[:STUDENT_SEEDS]]
     return [GradingTask(notebook=text, notebook_id=nb_id, source_notebook=text, seed=seed,
@@ -53,7 +52,7 @@ def _errors(notebook: str, where: str) -> list[str]:
     return []
 
 
-def _failures(grader: "Grader", task: GradingTask, result: TaskResult | Exception) -> list[str]:
+def _failures(grader: "GradingRun", task: GradingTask, result: TaskResult | Exception) -> list[str]:
     where = f"{task.notebook_id}.ipynb with seed {task.seed}"
     if isinstance(result, Exception):
         return [f"{where}: the worker failed: {type(result).__name__}: {result}"]
@@ -69,7 +68,7 @@ def _failures(grader: "Grader", task: GradingTask, result: TaskResult | Exceptio
     return out
 
 
-def self_check(grader: "Grader", runner: "Runner", students: list[str]) -> None:
+def self_check(grader: "GradingRun", runner: "Runner", students: list[str]) -> None:
     """Grade the instructor's solution like a student's; raise GradingError unless it
     earns every autograded point. The judge is always the real one."""
     tasks = _tasks(grader, students)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbgrader.preprocessors import ClearHiddenTests
 
 from autograder.cells import grade_id as _gid
 from autograder.cells import is_test as _is_test
+from autograder.cells import remove_hidden_regions
 
 __all__ = ["submission_hash", "repair_notebook", "stage_submission"]
 
@@ -60,9 +60,7 @@ def _read_notebook(path: Path) -> tuple[Any | None, str | None]:
 
 
 def _released_source(cell: Any) -> str:
-    c = copy.deepcopy(cell)
-    ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(c)
-    return c.source
+    return remove_hidden_regions(cell.source)
 
 
 # ----------------------------------------------------------------------- repairs

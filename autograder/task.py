@@ -18,8 +18,7 @@ from typing import Any, Callable
 
 import nbformat
 
-from autograder.kernel import execute_notebook
-from autograder.sandbox import (
+from autograder.sandbox.confinement import (
     NO_SANDBOX_MESSAGE,
     Limits,
     Sandbox,
@@ -27,6 +26,7 @@ from autograder.sandbox import (
     bwrap_path,
     uid_slot,
 )
+from autograder.sandbox.kernel import execute_notebook
 
 __all__ = ["GradingTask", "TaskResult", "TestVerdict", "run_task", "copy_records"]
 

@@ -15,22 +15,33 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Protocol
 
 import nbformat
 
-from autograder.sandbox import SandboxError, own_uids
+from autograder.sandbox.confinement import Limits, SandboxError, own_uids
 from autograder.seeds import student_seed
 from autograder.task import GradingTask, TaskResult, run_task
 
-if TYPE_CHECKING:
-    from autograder.grade import Grader
-
-__all__ = ["RUNNERS", "Runner", "LocalPool"]
+__all__ = ["RUNNERS", "GradingRun", "Runner", "LocalPool"]
 
 FILES_BUDGET = 64 * 2**20  # bytes of a submission's other files sent with its notebook
 
 RUNNERS: dict[str, "Runner"] = {}
+
+
+class GradingRun(Protocol):
+    """What a :class:`Runner` and the self-check read of one grading run
+    (:class:`autograder.grade.Grader`, which imports this module, not the reverse)."""
+
+    assignment: str
+    coursedir: Any  # nbgrader's CourseDirectory
+    source_notebooks: dict[str, Any]  # notebook id -> the instructor's source notebook
+    source_notebooks_text: dict[str, str]
+    limits: Limits
+    unsafe_no_sandbox: bool
+    judge: Callable | None
+    lock: threading.Lock
 
 
 class Runner:
@@ -41,7 +52,7 @@ class Runner:
     gradebook I/O can go on, and taken back before nbgrader continues.
     """
 
-    def __init__(self, grader: "Grader", submit: Callable):
+    def __init__(self, grader: GradingRun, submit: Callable):
         self.grader = grader
         self.submit = submit
         self.local = threading.local()
@@ -169,7 +180,7 @@ def _warm_up(import_judge: bool, pause: float = 0.0, warm_kernels: bool = False)
     # pause: keep a spawned worker busy, so that the next warm-up starts another one
     time.sleep(pause)
     if warm_kernels and own_uids():  # the sandboxes will be able to take warm kernels
-        from autograder.warm import Zygote
+        from autograder.sandbox.warm_kernels import Zygote
 
         Zygote.start()
     if import_judge:

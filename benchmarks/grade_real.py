@@ -1,15 +1,16 @@
 """Grading the course's own assignments: plain ``nbgrader autograde`` vs the grader.
 
 For each assignment (default: all of source/), a class of N students (default 30, one
-class section) hands in the release, built as ``autograder.demo`` builds its demo class:
-in turn a correct submission (the instructor's answers), one with a known bug of the audit library
-(``autograder/bugs``), one with two bugs, one with only the first half of the answers, and
-a blank one. Both graders grade the same class in fresh copies of one course, one after
-the other: plain ``nbgrader autograde <a>`` (serial, no sandbox) and
-``python -m autograder grade <a>`` (bubblewrap sandbox, all cores). Prints per
-assignment both wall times, whether both gradebooks hold the same score for every test
-cell, and ``speedup=<nbgrader / autograder>``; then the grader's machine seconds per
-submission once started ((wall time - start-up) x workers / N) split into
+class section) hands in the release, built as ``autograder.course_build.demo`` builds
+its demo class: in turn a correct submission (the instructor's answers), one with a
+known bug of the audit library (``autograder/bugs``), one with two bugs, one with only
+the first half of the answers, and a blank one. Both graders grade the same class in
+fresh copies of one course, one after the other: plain ``nbgrader autograde <a>``
+(serial, no sandbox) and ``python -m autograder grade <a>`` (bubblewrap sandbox, all
+cores). Prints per assignment both wall times, whether both gradebooks hold the same
+score for every test cell, and ``speedup=<nbgrader / autograder>``; then the grader's
+machine seconds per submission once started ((wall time - start-up) x workers / N) split
+into
 
 - kernel: starting and stopping the sandboxed kernels (nbclient's start, shutdown; a warm
   kernel's fork from the zygote is part of its start);
@@ -125,8 +126,8 @@ def instrument_main() -> None:
     import nbgrader.converters.autograde
     import nbgrader.preprocessors.saveautogrades
 
+    import autograder.course_assignment
     import autograder.grade
-    import autograder.inputs
     import autograder.preprocessors
     import autograder.selfcheck
     import autograder.task
@@ -150,8 +151,8 @@ def instrument_main() -> None:
             finally:
                 _log("gradebook", time.perf_counter() - self._t0)
 
-    for mod in (autograder.inputs, autograder.preprocessors, nbgrader.converters.autograde,
-                nbgrader.preprocessors.saveautogrades):
+    for mod in (autograder.course_assignment, autograder.preprocessors,
+                nbgrader.converters.autograde, nbgrader.preprocessors.saveautogrades):
         mod.Gradebook = TimedGradebook
 
 
@@ -167,7 +168,7 @@ def make_class(course: Path, assignment: str, n: int, seed: int = 0) -> dict[str
     import nbformat
 
     from autograder.audit import apply_patches, load_variants
-    from autograder.demo import answers, fill
+    from autograder.course_build.demo import answers, fill
 
     name = f"{assignment}.ipynb"
     release = nbformat.read(course / "release" / assignment / name, as_version=4)
@@ -243,7 +244,7 @@ def main() -> None:
     ap.add_argument("--assignments", nargs="*", help="default: every assignment of source/")
     ap.add_argument("--workers", type=int, help="autograder workers (default: all cores)")
     args = ap.parse_args()
-    from autograder.paths import assignments
+    from autograder.layout import assignments
 
     names = args.assignments or assignments()
     os.environ.update(PATH=venv_env()["PATH"])  # nbgrader's gradebook runs `alembic`

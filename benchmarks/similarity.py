@@ -7,7 +7,7 @@ blank; one student in twenty hands in a disguised copy of a classmate's notebook
 five styles many pairs share whole cells, so far more pairs match (and are flagged) than in
 a real class: more work for the comparison, not less.
 
-Times ``python -m autograder similarity`` (autograder.similarity.run: reading the
+Times ``python -m autograder similarity`` (autograder.similarity.compare.run: reading the
 notebooks, fingerprinting, comparing, writing the report) against the named baseline
 "naive all-pairs difflib": difflib.SequenceMatcher(...).ratio() on the solution code of
 each pair, measured on a random sample of pairs in the same run and scaled to all the
@@ -38,7 +38,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "fixtures" / "similarity"))
 import classroom as cr  # noqa: E402
 
-from autograder import demo, similarity  # noqa: E402
+from autograder.config import open_course  # noqa: E402
+from autograder.course_build import demo  # noqa: E402
+from autograder.similarity import compare as similarity  # noqa: E402
 
 WORDS = ["val", "tmp", "acc", "res", "arr", "grad", "upd", "cur", "prev", "nxt", "buf",
          "lay", "step", "part", "item", "node", "feat", "term", "piece", "slot"]
@@ -124,8 +126,9 @@ def main() -> None:
         report = similarity.run(cr.ASSIGNMENT, course)
         ours = time.perf_counter() - t0
 
-        codes, _ = similarity.submissions(course, cr.ASSIGNMENT)
-        refs = [similarity.instructor(course, cr.ASSIGNMENT)[0],
+        config = open_course(course).config
+        codes, _ = similarity.submissions(config, cr.ASSIGNMENT)
+        refs = [similarity.instructor(config, cr.ASSIGNMENT)[0],
                 similarity.course_package().code]
         texts = list(codes.values()) + refs
         n = len(codes)

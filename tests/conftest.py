@@ -3,7 +3,7 @@
 Notebooks and helpers under ``tests/fixtures`` are data for tests, not tests. The helpers
 are a package: a test imports them as ``from fixtures.grader import gradertools`` (pytest
 puts this directory on ``sys.path``, as for every test module here). The list of
-assignments comes from one place, :func:`autograder.paths.assignments`.
+assignments comes from one place, :func:`autograder.layout.assignments`.
 
 Markers (registered in pyproject.toml; ``make test-fast`` leaves these out): every test
 under ``tests/browser`` is ``browser`` and every chapter cell run by nbval is ``slow``,

@@ -13,6 +13,7 @@ Students of each assignment:
 """
 
 import html
+import importlib
 import re
 import subprocess
 import sys
@@ -24,29 +25,26 @@ import pytest
 from fixtures.assignments import nbcourse as nbc
 
 from autograder.audit import load_variants
-from autograder.feedback_filter import hidden_lines
+from autograder.cells import hidden_lines
 
 pytestmark = pytest.mark.slow
 
 PIPELINE = Path(__file__).parent / "fixtures" / "assignments" / "pipeline.py"
 
-# The cheat (a variant of the bug library) and the test cells it must lose.
-CHEATS = {
-    "a1_perceptron_activations": ("relu_calls_course", {"test_relu"}),
-    "a2_losses": ("ce_gradient_by_autograd", {"test_softmax_cross_entropy"}),
-    "a3_backprop": ("affine_backward_calls_course_layers",
-                    {"test_affine_backward", "test_mlp_backward"}),
-    "a4_training_depth": ("train_uses_course_optim", {"test_train_digits"}),
-    "a5_autodiff": ("value_is_course_autodiff",
-                    {"test_value_forward", "test_value_rules", "test_value_graphs",
-                     "test_value_scale", "test_mlp_forward", "test_train_step",
-                     "test_train_xor"}),
-}
 BUGGY = ("a3_backprop", "mlp_backward_skips_last_activation", {"test_mlp_backward"})
 
 
 def variant(assignment, name):
     return next(v for v in load_variants(assignment) if v.name == name)
+
+
+def cheat(assignment):
+    """(variant name, test cells it must lose) of ``autograder/bugs/<assignment>.py``, or
+    None when the assignment names no cheat (then only its own test fails)."""
+    bugs = importlib.import_module(f"autograder.bugs.{assignment}")
+    if not hasattr(bugs, "CHEAT"):
+        return None
+    return bugs.CHEAT, set(bugs.CHEAT_LOSES)
 
 
 def grade(root: Path, assignment: str) -> dict:
@@ -59,8 +57,10 @@ def grade(root: Path, assignment: str) -> dict:
 
     hand_in("alice", append=nbc.SPY)
     hand_in("bob", append=nbc.SPY)
-    hand_in("cheater", variant(assignment, CHEATS[assignment][0]).patches)
-    students = ["alice", "bob", "cheater"]
+    students = ["alice", "bob"]
+    if cheat(assignment):
+        hand_in("cheater", variant(assignment, cheat(assignment)[0]).patches)
+        students.append("cheater")
     if assignment == BUGGY[0]:
         hand_in("buggy", variant(assignment, BUGGY[1]).patches)
         students.append("buggy")
@@ -124,8 +124,9 @@ def test_untouched_release_gets_zero(graded, a):
 
 @pytest.mark.parametrize("a", nbc.ASSIGNMENTS)
 def test_using_the_course_package_or_autograd_loses_those_points(graded, a):
+    assert cheat(a), f"autograder/bugs/{a}.py names no CHEAT and CHEAT_LOSES"
     s = auto_cells(graded[a]["scores"]["cheater"])
-    _, lost = CHEATS[a]
+    _, lost = cheat(a)
     assert {g for g, (auto, top, _) in s.items() if auto < top} == lost
     fb = feedback_text(graded[a]["course"], a, "cheater")
     assert "graded functions must be your own code" in fb

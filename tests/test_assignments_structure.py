@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from fixtures.assignments.nbcourse import ASSIGNMENTS, REPO
 
-from autograder import checks
-from autograder.feedback_filter import hidden_lines, remove_hidden_regions
-from autograder.judge import check_calls, graded_test_cells
+from autograder import cells, checks
+from autograder.cells import grade_id, hidden_lines, remove_hidden_regions
+from autograder.judge import check_calls
 
 FORBIDDEN_IMPORTS = re.compile(
     r"^\s*(from|import)\s+(course\.(activations|losses|layers|network|optim|gradcheck|"
@@ -47,7 +47,7 @@ def solution_lines(nb):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_grade_ids_are_unique_snake_case(name):
-    ids = [meta(c)["grade_id"] for c in load("source", name).cells if meta(c)]
+    ids = [grade_id(c) for c in load("source", name).cells if meta(c)]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", i) for i in ids), ids
 
@@ -55,11 +55,11 @@ def test_grade_ids_are_unique_snake_case(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_every_test_cell_has_a_docstring_and_visible_then_hidden_checks(name):
     nb = load("source", name)
-    cells = graded_test_cells(nb)
-    assert len(cells) >= 4
+    tests = cells.test_cells(nb)
+    assert len(tests) >= 4
     calls = check_calls(nb)
-    for cell in cells:
-        gid = meta(cell)["grade_id"]
+    for cell in tests:
+        gid = grade_id(cell)
         assert meta(cell)["locked"] and meta(cell)["points"] > 0, gid
         assert ast.get_docstring(ast.parse(cell.source)), f"{gid} opens without a docstring"
         flags = [c.hidden for c in calls[gid]]
@@ -111,8 +111,8 @@ def test_release_has_no_solutions_or_hidden_tests(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_test_cells_are_the_visible_part_of_the_source(name):
-    source = {meta(c)["grade_id"]: c for c in graded_test_cells(load("source", name))}
-    release = {meta(c)["grade_id"]: c for c in graded_test_cells(load("release", name))}
+    source = {grade_id(c): c for c in cells.test_cells(load("source", name))}
+    release = {grade_id(c): c for c in cells.test_cells(load("release", name))}
     assert source.keys() == release.keys()
     for gid, cell in source.items():
         assert release[gid].source.strip() == remove_hidden_regions(cell.source).strip()

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder import audit
-from autograder.paths import assignments
+from autograder.layout import assignments
 
 pytestmark = pytest.mark.slow
 

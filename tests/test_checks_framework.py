@@ -11,7 +11,7 @@ import pytest
 from fixtures.checks import handwritten as hw
 
 from autograder import checks
-from autograder.paths import assignments, notebook
+from autograder.layout import assignments, notebook
 from autograder.seeds import student_seed
 
 pytestmark = pytest.mark.usefixtures("clean_checks_env")

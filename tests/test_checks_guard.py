@@ -1,4 +1,4 @@
-"""autograder.checks.guard and autograder.answers: a graded function may not call the
+"""autograder.checks.guard and autograder.sandbox.forbidden: a graded function may not call the
 course package, an autodiff library or the grader's reference, and the kernel runs the
 checks with every answer module hidden."""
 
@@ -11,7 +11,7 @@ from fixtures.checks import handwritten as hw
 
 from autograder import checks
 from autograder.judge import judge_notebook
-from autograder.paths import assignments, notebook
+from autograder.layout import assignments, notebook
 
 pytestmark = pytest.mark.usefixtures("clean_checks_env")
 
@@ -71,7 +71,7 @@ def test_the_profiler_is_restored_after_a_check():
 
 
 def test_the_guard_watches_wherever_an_answer_module_can_be_imported(tmp_path, monkeypatch):
-    from autograder import answers
+    from autograder.sandbox import forbidden as answers
 
     stub = tmp_path / "stub.py"
     stub.write_text(answers.BLOCKED_MODULE.format(name="course.layers"))

@@ -12,7 +12,6 @@ process, as in a student's own Jupyter.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import inspect
 import re
@@ -22,8 +21,8 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.cells import is_test
-from autograder.paths import ROOT, assignments
+from autograder.cells import check_calls_in, is_test, python_only
+from autograder.layout import assignments, notebook
 
 ASSIGNMENTS = assignments()
 SLOW = {"train_digits"}  # trains a network per case: covered by the audit's variants
@@ -41,12 +40,10 @@ def solutions():
     out: dict = {}
     for a in ASSIGNMENTS:
         ns = out.setdefault(a, {})
-        nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
+        nb = nbformat.read(notebook(a), as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code" and not is_test(cell):
-                code = "\n".join(line for line in cell.source.splitlines()
-                                 if not line.lstrip().startswith(("%", "!")))
-                exec(compile(code, f"{a}", "exec"), ns)
+                exec(compile(python_only(cell.source), f"{a}", "exec"), ns)
     return out
 
 
@@ -57,23 +54,20 @@ def _check_calls() -> dict[str, tuple[str, ...]]:
     """{check name: the names of the functions its test cells pass it}, from source/."""
     out = {}
     for a in ASSIGNMENTS:
-        nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
+        nb = nbformat.read(notebook(a), as_version=4)
         for cell in nb.cells:
             if not is_test(cell):
                 continue
-            for node in ast.walk(ast.parse(cell.source)):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                        and getattr(node.func.value, "id", None) == "checks":
-                    out[node.func.attr] = tuple(a.id for a in node.args
-                                                if isinstance(a, ast.Name))
-                    ASSIGNMENT_OF[node.func.attr] = a
+            for site in check_calls_in(cell.source):
+                out[site.name] = site.arguments
+                ASSIGNMENT_OF[site.name] = a
     return out
 
 
 CALLS = _check_calls()
 # Graded classes, found in the solutions' source: `class Name` at the start of a line.
 CLASSES = {(a, m) for a in ASSIGNMENTS
-           for cell in nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4).cells
+           for cell in nbformat.read(notebook(a), as_version=4).cells
            for m in re.findall(r"^class (\w+)", cell.source, re.M)}
 
 
@@ -169,7 +163,7 @@ def _promising():
     """(check, function) whose docstring promises to leave its array arguments as they were."""
     out = []
     for a in ASSIGNMENTS:
-        nb = nbformat.read(ROOT / "source" / a / f"{a}.ipynb", as_version=4)
+        nb = nbformat.read(notebook(a), as_version=4)
         for cell in nb.cells:
             if not (cell.cell_type == "code" and cell.metadata.get("nbgrader", {})
                     .get("solution")):

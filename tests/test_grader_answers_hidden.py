@@ -192,7 +192,7 @@ def graded(tmp_path_factory):
              "    p = os.path.join(d, n)\n"
              "    print('SEEN', n, repr(open(p).read()[:300]) if os.path.isfile(p) else\n"
              "          sorted(os.listdir(p)) if os.path.isdir(p) else 'absent')\n"
-             "import sys\nfrom autograder.answers import all_hidden\n"
+             "import sys\nfrom autograder.sandbox.forbidden import all_hidden\n"
              "from autograder.checks.guard import call\n"
              "print('GUARD', all_hidden(), call(sys.getprofile) is None)\n")
     gt.submit(course, "reader", gt.student_notebook(course, OWN, prelude=probe))

@@ -75,7 +75,7 @@ def test_feedback_math_is_mathml_and_the_page_loads_no_script_from_the_network(c
 
 
 def test_tex_becomes_mathml_outside_code_and_prices_stay_text():
-    from autograder.feedback_math import strip_mathjax, tex_to_mathml
+    from autograder.feedback.math_ml import strip_mathjax, tex_to_mathml
 
     out = tex_to_mathml("Show $\\frac{\\partial L}{\\partial W}$ for $5 or `$HOME`;\n$$x^2$$")
     assert out.count("<math") == 2 and "<mfrac>" in out and "<msup>" in out
@@ -86,7 +86,7 @@ def test_tex_becomes_mathml_outside_code_and_prices_stay_text():
 
 
 def test_a_prime_follows_its_letter_and_the_page_wraps_long_verdicts():
-    from autograder.feedback_math import finish_page, tex_to_mathml
+    from autograder.feedback.math_ml import finish_page, tex_to_mathml
 
     out = tex_to_mathml("$f'(z)$ and $g''$ and $x^2$")
     assert "<mi>f</mi><mo>&#x02032;</mo>" in out and "<mi>g</mi><mo>&#x02033;</mo>" in out

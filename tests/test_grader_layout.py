@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder import checks
-from autograder.paths import ROOT, assignments
+from autograder.layout import ROOT, assignments
 
 PACKAGE = ROOT / "autograder"
 MAX_MODULE_LINES = 400
@@ -43,22 +43,11 @@ def test_no_autograder_function_is_longer_than_60_lines():
     assert not long
 
 
-def runtime_nodes(tree):
-    """Every node of a module except those under ``if TYPE_CHECKING:``."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
-            todo.extend(node.orelse)
-        else:
-            todo.extend(ast.iter_child_nodes(node))
-
-
 def imports_of(path: Path) -> set[str]:
-    """The autograder modules a module imports at run time (top level or in functions)."""
+    """The autograder modules a module imports: at the top, in functions, and for type
+    checking only (``if TYPE_CHECKING:``), so that a type-only cycle counts too."""
     found = set()
-    for node in runtime_nodes(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
             base = node.module
             found.add(base)
@@ -70,6 +59,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def test_no_import_cycle_among_autograder_modules():
+    """Not even one that only type checking follows."""
     graph = {module_name(p): imports_of(p) for p in modules()}
     for m in graph:  # a package imports its own modules; its modules may import it back
         graph[m] = {d for d in graph[m] if not (d.startswith(m + ".") or m.startswith(d + "."))}
@@ -89,10 +79,31 @@ def test_no_import_cycle_among_autograder_modules():
         visit(m, [])
 
 
-def test_the_sandbox_and_its_kernel_never_import_the_judge_or_the_checks():
-    for name in ("autograder.sandbox", "autograder.kernel"):
-        deps = imports_of(PACKAGE / (name.split(".")[1] + ".py"))
+def test_the_sandbox_package_never_imports_the_judge_or_the_checks():
+    """The security boundary (autograder/sandbox/) stands on its own: it imports nothing
+    of the grader but the reader of cell metadata, nothing that computes a verdict."""
+    boundary = sorted((PACKAGE / "sandbox").glob("*.py"))
+    assert {p.stem for p in boundary} >= {"confinement", "kernel", "warm_kernels", "zygote"}
+    for path in boundary:
+        deps = imports_of(path)
         assert not {d for d in deps if d.startswith(("autograder.judge", "autograder.checks"))}
+        outside = {d for d in deps if not d.startswith("autograder.sandbox")}
+        assert outside <= {"autograder.cells"}, (path.name, outside)  # which cells are tests
+
+
+def test_the_zygote_imports_only_the_standard_library():
+    """It runs as a script (``python -I zygote.py``), by path, beside the grader's side."""
+    zygote = PACKAGE / "sandbox" / "zygote.py"
+    tops = set()
+    for node in ast.walk(ast.parse(zygote.read_text())):
+        if isinstance(node, ast.Import):
+            tops.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            tops.add(node.module.split(".")[0])
+    assert tops - {"__future__", "ipykernel"} <= set(sys.stdlib_module_names), tops
+    from autograder.sandbox import warm_kernels
+
+    assert Path(warm_kernels.__file__).with_name("zygote.py") == zygote
 
 
 def test_the_checks_a_kernel_imports_need_no_course_answer_module():
@@ -125,7 +136,7 @@ def test_every_limit_can_be_set_in_nbgrader_config():
     from traitlets.config import Config
 
     from autograder.config import limits_from_config
-    from autograder.sandbox import Limits
+    from autograder.sandbox.confinement import Limits
 
     cfg = Config()
     for f in fields(Limits):
@@ -140,7 +151,7 @@ def test_help_all_lists_every_setting_with_its_default(capsys):
 
     from autograder.__main__ import main
     from autograder.config import CONFIGURABLES
-    from autograder.sandbox import Limits
+    from autograder.sandbox.confinement import Limits
 
     assert main(["grade", "--help-all"]) == 0
     out = capsys.readouterr().out
@@ -160,7 +171,7 @@ def test_each_setting_has_one_default():
     from traitlets.config.loader import PyFileConfigLoader
 
     from autograder.config import CONFIGURABLES
-    from autograder.paths import ROOT
+    from autograder.layout import ROOT
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     for cls in CONFIGURABLES:
@@ -187,3 +198,65 @@ def test_open_course_gives_root_merged_settings_and_gradebook_url(tmp_path, monk
     assert open_course(tmp_path, db_url=url).db_url == normalize_db_url(url)
     with pytest.raises(GradingError, match="does not exist"):
         open_course(tmp_path / "nowhere")
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _documented(name: str, text: str, per_assignment: set[str]) -> bool:
+    """A module's dotted name is in the text, or it is one assignment's module of a
+    package whose row reads ``<package>.<assignment>``."""
+    package, _, stem = name.rpartition(".")
+    return f"`{name}`" in text or (stem in per_assignment and
+                                   f"`{package}.<assignment>`" in text)
+
+
+def test_every_module_of_the_grader_and_the_course_is_in_the_architecture_document():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    names = [module_name(p) for p in modules()]
+    names += [module_name(p) for p in sorted((ROOT / "course").glob("*.py"))]
+    missing = [n for n in names if not _documented(n, text, set(assignments()))]
+    assert not missing
+    assert "`autograder.nowhere`" not in text and not _documented(
+        "autograder.nowhere", text, set(assignments()))
+
+
+def test_the_architecture_document_names_only_modules_that_exist():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    known = {module_name(p) for p in modules()}
+    known |= {module_name(p) for p in sorted((ROOT / "course").glob("*.py"))}
+    import re
+
+    rows = re.findall(r"^\| `((?:autograder|course)[\w.]*)`", text, re.M)
+    assert rows and set(rows) <= known
+
+
+def test_the_paths_that_configurations_and_commands_name_still_work():
+    import subprocess
+
+    from autograder.feedback import hidden_tests, math_ml
+    from autograder.feedback_filter import StripHiddenTests
+    from autograder.feedback_math import MathToMathML
+
+    assert StripHiddenTests is hidden_tests.StripHiddenTests
+    assert MathToMathML is math_ml.MathToMathML
+    named = (ROOT / "nbgrader_config.py").read_text()
+    assert "autograder.feedback_filter.StripHiddenTests" in named
+    for module in ("autograder.build", "autograder.course_build"):
+        out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                             text=True, cwd=ROOT)
+        assert out.returncode == 0 and "--skip-demo" in out.stdout, (module, out.stderr)
+    assert "python -m autograder.course_build" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_assignment_names_its_cheat_beside_its_known_bugs(name):
+    import nbformat
+
+    from autograder.cells import grade_id, test_cells
+    from autograder.layout import notebook
+
+    bugs = importlib.import_module(f"autograder.bugs.{name}")
+    assert bugs.CHEAT in {v["name"] if isinstance(v, dict) else v.name for v in bugs.VARIANTS}
+    tests = {grade_id(c) for c in test_cells(nbformat.read(notebook(name), as_version=4))}
+    assert bugs.CHEAT_LOSES and set(bugs.CHEAT_LOSES) <= tests

@@ -8,7 +8,7 @@ import pytest
 from autograder import checks
 from autograder.audit import execute_cells
 from autograder.judge import MISSING, check_calls, judge_notebook
-from autograder.paths import notebook
+from autograder.layout import notebook
 
 pytestmark = pytest.mark.usefixtures("clean_checks_env")
 A3 = notebook("a3_backprop")

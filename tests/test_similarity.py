@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from fixtures.similarity import classroom as cr
 
-from autograder import similarity
+from autograder.config import open_course
+from autograder.similarity import compare as similarity
 
 INDEPENDENT = ["ana", "chloe", "dev"]
 
@@ -267,7 +268,7 @@ def test_renaming_reordering_and_comments_keep_the_score():
 
 def test_hand_written_solutions_are_correct():
     """ana, chloe, dev and eli are correct solutions (so 'independent' means 'correct too')."""
-    reference, _ = similarity.instructor(cr.ROOT, cr.ASSIGNMENT)
+    reference, _ = similarity.instructor(open_course(cr.ROOT).config, cr.ASSIGNMENT)
     ref = {"np": np}
     exec(reference, ref)
     rng = np.random.default_rng(0)

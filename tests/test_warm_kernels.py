@@ -1,4 +1,4 @@
-"""Warm kernels (autograder.zygote) run in the same sandbox as fresh kernels.
+"""Warm kernels (autograder.sandbox.zygote) run in the same sandbox as fresh kernels.
 
 The same probe notebook runs in a fresh kernel (bwrap starts a new interpreter) and in a
 warm one (forked from the zygote into the sandbox bwrap built); every property of the
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.kernel import execute_notebook
-from autograder.sandbox import Limits, Sandbox, bwrap_path, uid_slot
-from autograder.warm import Zygote
+from autograder.sandbox.confinement import Limits, Sandbox, bwrap_path, uid_slot
+from autograder.sandbox.kernel import execute_notebook
+from autograder.sandbox.warm_kernels import Zygote
 
 pytestmark = pytest.mark.sandbox
 
@@ -163,9 +163,9 @@ def test_a_dead_zygote_is_replaced():
 def test_without_root_the_sandbox_keeps_the_callers_uid_and_kernels_start_afresh(
         tmp_path, monkeypatch):
     """Only root hands out sandbox uids, and warm kernels need one (as the README says)."""
-    from autograder import sandbox as sandbox_module
-    from autograder.kernel import SandboxedKernelManager
-    from autograder.warm import warm_kernels_possible
+    from autograder.sandbox import confinement as sandbox_module
+    from autograder.sandbox.kernel import SandboxedKernelManager
+    from autograder.sandbox.warm_kernels import warm_kernels_possible
 
     monkeypatch.setattr(sandbox_module.os, "geteuid", lambda: 1000)
     with uid_slot() as uid:

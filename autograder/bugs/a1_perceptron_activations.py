@@ -50,3 +50,8 @@ VARIANTS = [
     dict(name="leaky_relu_grad_ignores_alpha", description="the slope 0.01 whatever alpha is",
          patches=[(A, "return np.where(z > 0, 1.0, alpha)", "return np.where(z > 0, 1.0, 0.01)")]),
 ]
+
+# The variant above that uses the course's answers, graded end to end through nbgrader
+# (tests/test_assignments_nbgrader.py), and the test cells it must lose.
+CHEAT = "relu_calls_course"
+CHEAT_LOSES = {"test_relu"}

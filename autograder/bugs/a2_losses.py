@@ -55,3 +55,8 @@ VARIANTS = [
     dict(name="bce_loss_without_log1p_term", description="drops log(1 + exp(-|z|))",
          patches=[(BCE, " + np.log1p(e))", ")")]),
 ]
+
+# The variant above that uses the course's answers, graded end to end through nbgrader
+# (tests/test_assignments_nbgrader.py), and the test cells it must lose.
+CHEAT = "ce_gradient_by_autograd"
+CHEAT_LOSES = {"test_softmax_cross_entropy"}

@@ -62,3 +62,8 @@ VARIANTS = [
          patches=[(NUM, "    grad = np.zeros(x.shape)\n",
                    "    h = 1e-5\n    grad = np.zeros(x.shape)\n")]),
 ]
+
+# The variant above that uses the course's answers, graded end to end through nbgrader
+# (tests/test_assignments_nbgrader.py), and the test cells it must lose.
+CHEAT = "affine_backward_calls_course_layers"
+CHEAT_LOSES = {"test_affine_backward", "test_mlp_backward"}

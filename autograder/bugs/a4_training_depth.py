@@ -52,3 +52,8 @@ VARIANTS = [
                    "    rng = np.random.default_rng(0)\n"
                    "    X_train, y_train = data.digits(seed=0)\n")]),
 ]
+
+# The variant above that uses the course's answers, graded end to end through nbgrader
+# (tests/test_assignments_nbgrader.py), and the test cells it must lose.
+CHEAT = "train_uses_course_optim"
+CHEAT_LOSES = {"test_train_digits"}

@@ -90,3 +90,10 @@ VARIANTS = [
          patches=[(V, LAST_LINES, LAST_LINES + "\n\n\nfrom course.autodiff import Value  "
                                                "# noqa: E402, F811")]),
 ]
+
+# The variant above that uses the course's answers, graded end to end through nbgrader
+# (tests/test_assignments_nbgrader.py), and the test cells it must lose.
+CHEAT = "value_is_course_autodiff"
+CHEAT_LOSES = {"test_value_forward", "test_value_rules", "test_value_graphs",
+               "test_value_scale", "test_mlp_forward", "test_train_step",
+               "test_train_xor"}

@@ -33,37 +33,39 @@ class PerceptronUpdate(Check):
             out.append(dict(w=w, b=b, x=x, t=t, lr=lr, info=dict(D=D)))
         return out
 
-    def run(self, fns, c):
-        w_in, x_in = c["w"].copy(), c["x"].copy()
-        res = call(fns[0], w_in, c["b"], x_in, c["t"], c["lr"])
+    def run(self, fns, case):
+        w_in, x_in = case["w"].copy(), case["x"].copy()
+        res = call(fns[0], w_in, case["b"], x_in, case["t"], case["lr"])
         w, b = unpack(res, 2, "perceptron_update", "w, b")
         # the arrays passed in, after the call: the docstring promises they are unchanged
         return {"w": w, "b": b, "w_in": w_in.copy(), "x_in": x_in.copy()}
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         for name in ("w", "x"):
-            after = o.get(f"{name}_in")
-            if after is None or after.shape != c[name].shape or \
-                    not np.array_equal(after, c[name]):
+            after = outputs.get(f"{name}_in")
+            if after is None or after.shape != case[name].shape or \
+                    not np.array_equal(after, case[name]):
                 return False, (f"perceptron_update changed the array {name} passed in, which "
                                "its docstring promises to leave unchanged: compute a new "
                                "array (w = w + ...), do not update in place (w += ...)")
-        w, b = reference().perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"])
-        z = float(np.dot(c["w"], c["x"]) + c["b"])
+        inputs = (case["w"], case["b"], case["x"], case["t"], case["lr"])
+        w, b = reference().perceptron_update(*inputs)
+        z = float(np.dot(case["w"], case["x"]) + case["b"])
         alts_w, alts_b = [], []
-        wg, bg = reference().perceptron_update(c["w"], c["b"], c["x"], c["t"], c["lr"],
-                                                threshold_ge=False)
+        wg, bg = reference().perceptron_update(*inputs, threshold_ge=False)
         if z == 0:
             hint = "at w.x + b = 0 the prediction must be 1 (the step is 1 for z >= 0)"
             alts_w.append((hint, wg))
             alts_b.append((hint, np.asarray(bg)))
         y = 1.0 if z >= 0 else 0.0
-        flip = (c["w"] - c["lr"] * (c["t"] - y) * c["x"], c["b"] - c["lr"] * (c["t"] - y))
+        step = case["lr"] * (case["t"] - y)
+        flip = (case["w"] - step * case["x"], case["b"] - step)
         alts_w.append(("the update has the wrong sign; the rule is w += lr (t - y) x", flip[0]))
-        alts_b.insert(0, ("the bias was not updated", np.asarray(c["b"])))
+        alts_b.insert(0, ("the bias was not updated", np.asarray(case["b"])))
         alts_b.append(("the update has the wrong sign; the rule is b += lr (t - y)",
                        np.asarray(flip[1])))
-        for label, got, want, alts in (("w", o["w"], w, alts_w), ("b", o["b"], b, alts_b)):
+        for label, got, want, alts in (("w", outputs["w"], w, alts_w),
+                                       ("b", outputs["b"], b, alts_b)):
             msg = compare(label, got.reshape(np.shape(want)) if got.size == np.size(want)
                           else got, np.asarray(want), alts=alts)
             if msg:
@@ -89,13 +91,13 @@ class PerceptronTrain(Check):
             out.append(dict(X=X, t=t, lr=lr, epochs=epochs, info=dict(N=N, D=D, epochs=epochs)))
         return out
 
-    def run(self, fns, c):
-        res = call(fns[0], c["X"].copy(), c["t"].copy(), lr=c["lr"], epochs=c["epochs"])
+    def run(self, fns, case):
+        res = call(fns[0], case["X"].copy(), case["t"].copy(), lr=case["lr"], epochs=case["epochs"])
         w, b = unpack(res, 2, "perceptron_train", "w, b")
         return {"w": w, "b": b}
 
-    def judge(self, c, o):
-        X, t, lr, E = c["X"], c["t"], c["lr"], c["epochs"]
+    def judge(self, case, outputs):
+        X, t, lr, E = case["X"], case["t"], case["lr"], case["epochs"]
         w, b = reference().perceptron_train(X, t, lr, E)
         alts = []
         for e, what in ((E - 1, "one epoch too few"), (E + 1, "one epoch too many")):
@@ -103,8 +105,8 @@ class PerceptronTrain(Check):
             alts.append((f"matches {e} epochs: {what} (off by one in the epoch loop)", we, be))
         wg, bg = reference().perceptron_train(X, t, lr, E, threshold_ge=False)
         alts.append(("matches a step that is 0 at z = 0: predict 1 when w.x + b >= 0", wg, bg))
-        got_w = o["w"].reshape(-1) if o["w"].size == w.size else o["w"]
-        got_b = o["b"].reshape(()) if o["b"].size == 1 else o["b"]
+        got_w = outputs["w"].reshape(-1) if outputs["w"].size == w.size else outputs["w"]
+        got_b = outputs["b"].reshape(()) if outputs["b"].size == 1 else outputs["b"]
         for label, aw, ab in alts:
             if got_w.shape == aw.shape and close(got_w, aw, 1e-6) and \
                     close(got_b, ab, 1e-6) and not close(got_w, w, 1e-6):
@@ -137,13 +139,13 @@ class _Activation(Check):
             out.append(dict(z=z, info=dict(shape=z.shape, dtype=np.dtype(dtype).name)))
         return out
 
-    def extra_args(self, c):
+    def extra_args(self, case):
         """Arguments after z (a parameter of the activation), drawn with the case."""
         return ()
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         f, g = fns
-        z, extra = c["z"], self.extra_args(c)
+        z, extra = case["z"], self.extra_args(case)
         out = {"f": call(f, z.copy(), *extra, what=self.name),
                "grad": call(g, z.copy(), *extra, what=f"{self.name}_grad")}
         if z.dtype == np.float64:
@@ -155,31 +157,31 @@ class _Activation(Check):
                 out["num"] = (fp.astype(np.float64) - fm) / (2 * h)
         return out
 
-    def reference(self, c):
+    def reference(self, case):
         """The activation and its derivative, as functions of z alone, for this case."""
         return course_module("activations").get(self.name)
 
-    def judge(self, c, o):
-        z = c["z"].astype(np.float64)
-        f, g = self.reference(c)
-        dt = c["z"].dtype.name
-        msg = compare(f"{self.name}(z)", o["f"], f(z), dt, alts=self.forward_alts(z, c))
+    def judge(self, case, outputs):
+        z = case["z"].astype(np.float64)
+        f, g = self.reference(case)
+        dt = case["z"].dtype.name
+        msg = compare(f"{self.name}(z)", outputs["f"], f(z), dt, alts=self.forward_alts(z, case))
         if msg:
             return False, msg
-        msg = compare(f"{self.name}_grad(z)", o["grad"], g(z), dt,
-                      alts=self.derivative_alts(z, c) + wrong_derivatives(self.name, z, f))
+        msg = compare(f"{self.name}_grad(z)", outputs["grad"], g(z), dt,
+                      alts=self.derivative_alts(z, case) + wrong_derivatives(self.name, z, f))
         if msg:
             return False, msg
-        if "num" in o:
-            msg = numeric_msg(f"{self.name}_grad(z)", o["grad"], o["num"], self.name)
+        if "num" in outputs:
+            msg = numeric_msg(f"{self.name}_grad(z)", outputs["grad"], outputs["num"], self.name)
             if msg:
                 return False, msg
         return True, ""
 
-    def forward_alts(self, z, c):
+    def forward_alts(self, z, case):
         return ()
 
-    def derivative_alts(self, z, c):
+    def derivative_alts(self, z, case):
         return []
 
 
@@ -221,16 +223,16 @@ class LeakyRelu(_Activation):
                 c["info"]["alpha"] = c["alpha"]
         return out
 
-    def extra_args(self, c):
-        return (c["alpha"],) if "alpha" in c else ()
+    def extra_args(self, case):
+        return (case["alpha"],) if "alpha" in case else ()
 
-    def reference(self, c):
+    def reference(self, case):
         a = course_module("activations")
-        alpha = c.get("alpha", self.DEFAULT)
+        alpha = case.get("alpha", self.DEFAULT)
         return (lambda z: a.leaky_relu(z, alpha)), (lambda z: a.leaky_relu_grad(z, alpha))
 
-    def forward_alts(self, z, c):
-        alpha = c.get("alpha", self.DEFAULT)
+    def forward_alts(self, z, case):
+        alpha = case.get("alpha", self.DEFAULT)
         out = []
         for a in (0.0, 0.01, 0.1, 0.2, 1.0):
             if a == alpha:
@@ -241,21 +243,21 @@ class LeakyRelu(_Activation):
             out.append((label, np.where(z > 0, z, a * z)))
         return out
 
-    def derivative_alts(self, z, c):
-        alpha = c.get("alpha", self.DEFAULT)
+    def derivative_alts(self, z, case):
+        alpha = case.get("alpha", self.DEFAULT)
         if alpha == self.DEFAULT:
             return []
         return [(f"the slope for z < 0 is {self.DEFAULT:g}, it should be {alpha:g} (the "
                  "alpha passed in is not used)", np.where(z > 0, 1.0, self.DEFAULT))]
 
-    def judge(self, c, o):
-        ok, msg = super().judge(c, o)
-        alpha = c.get("alpha", self.DEFAULT)
+    def judge(self, case, outputs):
+        ok, msg = super().judge(case, outputs)
+        alpha = case.get("alpha", self.DEFAULT)
         if not ok and "leaky_relu_grad" in msg and "slope" not in msg and \
-                o["grad"].shape == c["z"].shape:
-            neg = c["z"] < 0
+                outputs["grad"].shape == case["z"].shape:
+            neg = case["z"] < 0
             if neg.any():
-                slope = float(np.median(o["grad"][neg]))
+                slope = float(np.median(outputs["grad"][neg]))
                 if abs(slope - alpha) > 1e-6:
                     msg += f"; for z < 0 your derivative is {slope:.4g}, it should be " \
                            f"{alpha:g}"

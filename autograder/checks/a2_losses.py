@@ -50,17 +50,17 @@ class _RowwiseCheck(Check):
     def cases(self, rng):
         return _loss_cases(rng)
 
-    def run(self, fns, c):
-        return {self.key: call(fns[0], c["z"].copy())}
+    def run(self, fns, case):
+        return {self.key: call(fns[0], case["z"].copy())}
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         ref = getattr(course_module("losses"), self.ref)
-        z = c["z"].astype(np.float64)
-        msg = _unstable(self.label, o[self.key], "large" in c["info"]["logits"], self.fix)
+        z = case["z"].astype(np.float64)
+        msg = _unstable(self.label, outputs[self.key], "large" in case["info"]["logits"], self.fix)
         if msg:
             return False, msg
         alts = [(self.axis_hint, ref(z, axis=0))]
-        msg = compare(self.label, o[self.key], ref(z), c["z"].dtype.name, alts=alts)
+        msg = compare(self.label, outputs[self.key], ref(z), case["z"].dtype.name, alts=alts)
         return msg is None, msg or ""
 
 
@@ -90,25 +90,25 @@ class SoftmaxBackward(Check):
             out.append(c)
         return out
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         sm, back = fns
-        p = arr(call(sm, c["z"].copy(), what="softmax"), "softmax(z)")
-        out = {"dz": call(back, c["dout"].copy(), p, what="softmax_backward")}
-        if c["z"].dtype == np.float64:
-            z = c["z"].copy()
-            out["num"] = numeric_grad(lambda: call(sm, z, what="softmax"), z, c["dout"])
+        p = arr(call(sm, case["z"].copy(), what="softmax"), "softmax(z)")
+        out = {"dz": call(back, case["dout"].copy(), p, what="softmax_backward")}
+        if case["z"].dtype == np.float64:
+            z = case["z"].copy()
+            out["num"] = numeric_grad(lambda: call(sm, z, what="softmax"), z, case["dout"])
         return out
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         L = course_module("losses")
-        z = c["z"].astype(np.float64)
-        p, d = L.softmax(z), c["dout"].astype(np.float64)
+        z = case["z"].astype(np.float64)
+        p, d = L.softmax(z), case["dout"].astype(np.float64)
         want = p * (d - np.sum(d * p, axis=1, keepdims=True))
         alts = [("only the diagonal of the Jacobian: dout * p * (1 - p) misses the "
                  "-p_i p_j terms", d * p * (1 - p))]
-        msg = compare("dz", o["dz"], want, c["z"].dtype.name, alts=alts)
-        if not msg and "num" in o:
-            msg = numeric_msg("dz", o["dz"], o["num"], "softmax")
+        msg = compare("dz", outputs["dz"], want, case["z"].dtype.name, alts=alts)
+        if not msg and "num" in outputs:
+            msg = numeric_msg("dz", outputs["dz"], outputs["num"], "softmax")
         return msg is None, msg or ""
 
 
@@ -137,23 +137,23 @@ def _loss_run(fn, what, scores, y):
     return out
 
 
-def _loss_judge(c, o, ref, name, big_fix, alts_fn):
-    z = c["z"].astype(np.float64)
-    big = "large" in c["info"]["logits"]
+def _loss_judge(case, outputs, ref, name, big_fix, alts_fn):
+    z = case["z"].astype(np.float64)
+    big = "large" in case["info"]["logits"]
     N = z.shape[0]
-    loss, d = ref(z, c["y"])
-    dt = c["z"].dtype.name
-    for label, got in (("loss", o["loss"]), ("dscores", o["dscores"])):
+    loss, d = ref(z, case["y"])
+    dt = case["z"].dtype.name
+    for label, got in (("loss", outputs["loss"]), ("dscores", outputs["dscores"])):
         msg = _unstable(f"the {label}", got, big, big_fix)
         if msg:
             return False, msg
-    got_loss = o["loss"].reshape(()) if o["loss"].size == 1 else o["loss"]
+    got_loss = outputs["loss"].reshape(()) if outputs["loss"].size == 1 else outputs["loss"]
     msg = compare("the loss", got_loss, np.asarray(loss), dt, n=N, alts=alts_fn(z, "loss"))
     if msg:
         return False, msg
-    msg = compare("dscores", o["dscores"], d, dt, n=N, alts=alts_fn(z, "grad"))
-    if not msg and "num" in o:
-        msg = numeric_msg("dscores", o["dscores"], o["num"], name)
+    msg = compare("dscores", outputs["dscores"], d, dt, n=N, alts=alts_fn(z, "grad"))
+    if not msg and "num" in outputs:
+        msg = numeric_msg("dscores", outputs["dscores"], outputs["num"], name)
     return msg is None, msg or ""
 
 
@@ -170,12 +170,12 @@ class SoftmaxCrossEntropy(Check):
             c["y"] = rng.integers(0, c["z"].shape[1], c["z"].shape[0])
         return out
 
-    def run(self, fns, c):
-        return _loss_run(fns[0], self.name, c["z"], c["y"])
+    def run(self, fns, case):
+        return _loss_run(fns[0], self.name, case["z"], case["y"])
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         L = course_module("losses")
-        y = c["y"]
+        y = case["y"]
 
         def alts(z, which):
             N = z.shape[0]
@@ -190,7 +190,7 @@ class SoftmaxCrossEntropy(Check):
             return [("the loss is summed, not averaged over the N examples",
                      np.asarray(-L.log_softmax(z)[np.arange(N), y].sum()))]
 
-        return _loss_judge(c, o, L.softmax_cross_entropy, self.name,
+        return _loss_judge(case, outputs, L.softmax_cross_entropy, self.name,
                            "use log_softmax (z - max - logsumexp) rather than log(softmax)", alts)
 
 
@@ -210,10 +210,10 @@ class BceWithLogits(Check):
             out.append(c)
         return out
 
-    def run(self, fns, c):
-        return _loss_run(fns[0], self.name, c["z"], c["y"])
+    def run(self, fns, case):
+        return _loss_run(fns[0], self.name, case["z"], case["y"])
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         L = course_module("losses")
         a = course_module("activations")
 
@@ -221,11 +221,11 @@ class BceWithLogits(Check):
             N = z.shape[0]
             s = a.sigmoid(z)
             if which == "grad":
-                return [("dscores = sigmoid(z) - y without the 1/N", s - c["y"]),
-                        ("wrong sign: dscores = (sigmoid(z) - y) / N", (c["y"] - s) / N)]
+                return [("dscores = sigmoid(z) - y without the 1/N", s - case["y"]),
+                        ("wrong sign: dscores = (sigmoid(z) - y) / N", (case["y"] - s) / N)]
             return []
 
-        return _loss_judge(c, o, L.bce_with_logits, self.name,
+        return _loss_judge(case, outputs, L.bce_with_logits, self.name,
                            "use max(z, 0) - z*y + log(1 + exp(-|z|)) instead of log(sigmoid(z))",
                            alts)
 

@@ -40,17 +40,17 @@ class AffineForward(Check):
     def cases(self, rng):
         return _affine_cases(rng)
 
-    def run(self, fns, c):
-        res = call(fns[0], c["x"].copy(), c["W"].copy(), c["b"].copy())
+    def run(self, fns, case):
+        res = call(fns[0], case["x"].copy(), case["W"].copy(), case["b"].copy())
         out, _ = unpack(res, 2, "affine_forward", "out, cache")
         return {"out": out}
 
-    def judge(self, c, o):
-        x, W, b = (c[k].astype(np.float64) for k in ("x", "W", "b"))
+    def judge(self, case, outputs):
+        x, W, b = (case[k].astype(np.float64) for k in ("x", "W", "b"))
         alts = [("x @ W without the bias b", x @ W)]
         if W.shape[0] == W.shape[1]:
             alts.append(("x @ W.T + b: W must not be transposed", x @ W.T + b))
-        msg = compare("out", o["out"], x @ W + b, c["x"].dtype.name, alts=alts)
+        msg = compare("out", outputs["out"], x @ W + b, case["x"].dtype.name, alts=alts)
         return msg is None, msg or ""
 
 
@@ -64,29 +64,29 @@ class AffineBackward(Check):
     def cases(self, rng):
         return _affine_cases(rng)
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         fwd, bwd = fns
-        res = call(fwd, c["x"].copy(), c["W"].copy(), c["b"].copy(), what="affine_forward")
+        res = call(fwd, case["x"].copy(), case["W"].copy(), case["b"].copy(), what="affine_forward")
         out, cache = unpack(res, 2, "affine_forward", "out, cache")
-        res = call(bwd, c["dout"].copy(), cache, what="affine_backward")
+        res = call(bwd, case["dout"].copy(), cache, what="affine_backward")
         dx, dW, db = unpack(res, 3, "affine_backward", "dx, dW, db")
         o = {"out": out, "dx": dx, "dW": dW, "db": db}
-        if c["x"].dtype == np.float64:
-            x, W, b = c["x"].copy(), c["W"].copy(), c["b"].copy()
+        if case["x"].dtype == np.float64:
+            x, W, b = case["x"].copy(), case["W"].copy(), case["b"].copy()
 
             def f():
                 return unpack(call(fwd, x, W, b, what="affine_forward"), 2, "affine_forward",
                               "out, cache")[0]
 
             for k, v in (("dx", x), ("dW", W), ("db", b)):
-                o["num_" + k] = numeric_grad(f, v, c["dout"])
+                o["num_" + k] = numeric_grad(f, v, case["dout"])
         return o
 
-    def judge(self, c, o):
-        x, W, b, dout = (c[k].astype(np.float64) for k in ("x", "W", "b", "dout"))
+    def judge(self, case, outputs):
+        x, W, b, dout = (case[k].astype(np.float64) for k in ("x", "W", "b", "dout"))
         N = x.shape[0]
-        dt = c["x"].dtype.name
-        msg = compare("out (from your affine_forward)", o["out"], x @ W + b, dt)
+        dt = case["x"].dtype.name
+        msg = compare("out (from your affine_forward)", outputs["out"], x @ W + b, dt)
         if msg:
             return False, msg + " -- fix affine_forward first"
         square = W.shape[0] == W.shape[1]
@@ -99,12 +99,12 @@ class AffineBackward(Check):
                     dout.mean(axis=0))],
         }
         for k in ("dx", "dW", "db"):
-            msg = compare(k, o[k], want[k], dt, n=N, alts=alts[k])
+            msg = compare(k, outputs[k], want[k], dt, n=N, alts=alts[k])
             if msg:
                 return False, msg
         for k in ("dx", "dW", "db"):
-            if "num_" + k in o:
-                msg = numeric_msg(k, o[k], o["num_" + k], "affine_forward")
+            if "num_" + k in outputs:
+                msg = numeric_msg(k, outputs[k], outputs["num_" + k], "affine_forward")
                 if msg:
                     return False, msg
         return True, ""
@@ -138,30 +138,30 @@ class _ActivationLayer(Check):
             out.append(dict(z=z, dout=dout, info=dict(N=N, H=H, dtype=np.dtype(dtype).name)))
         return out
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         fwd, bwd = fns
         n1, n2 = f"{self.key}_forward", f"{self.key}_backward"
-        out, cache = unpack(call(fwd, c["z"].copy(), what=n1), 2, n1, "out, cache")
-        dz = call(bwd, c["dout"].copy(), cache, what=n2)
+        out, cache = unpack(call(fwd, case["z"].copy(), what=n1), 2, n1, "out, cache")
+        dz = call(bwd, case["dout"].copy(), cache, what=n2)
         o = {"out": out, "dz": dz}
-        if c["z"].dtype == np.float64:
+        if case["z"].dtype == np.float64:
             h = 1e-6
-            fp = arr(unpack(call(fwd, c["z"] + h, what=n1), 2, n1, "out, cache")[0], n1)
-            fm = arr(unpack(call(fwd, c["z"] - h, what=n1), 2, n1, "out, cache")[0], n1)
-            if fp.shape == c["z"].shape and fm.shape == fp.shape:
-                o["num_dz"] = (fp - fm) / (2 * h) * c["dout"]
+            fp = arr(unpack(call(fwd, case["z"] + h, what=n1), 2, n1, "out, cache")[0], n1)
+            fm = arr(unpack(call(fwd, case["z"] - h, what=n1), 2, n1, "out, cache")[0], n1)
+            if fp.shape == case["z"].shape and fm.shape == fp.shape:
+                o["num_dz"] = (fp - fm) / (2 * h) * case["dout"]
         return o
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         f, g = course_module("activations").get(self.key)
-        z, dout = c["z"].astype(np.float64), c["dout"].astype(np.float64)
-        dt = c["z"].dtype.name
-        msg = compare(f"out (from your {self.key}_forward)", o["out"], f(z), dt)
+        z, dout = case["z"].astype(np.float64), case["dout"].astype(np.float64)
+        dt = case["z"].dtype.name
+        msg = compare(f"out (from your {self.key}_forward)", outputs["out"], f(z), dt)
         if msg:
             return False, msg + f" -- fix {self.key}_forward first"
-        msg = compare("dz", o["dz"], dout * g(z), dt, alts=_act_layer_alts(self.key, z, dout))
-        if not msg and "num_dz" in o:
-            msg = numeric_msg("dz", o["dz"], o["num_dz"], f"{self.key}_forward")
+        msg = compare("dz", outputs["dz"], dout * g(z), dt, alts=_act_layer_alts(self.key, z, dout))
+        if not msg and "num_dz" in outputs:
+            msg = numeric_msg("dz", outputs["dz"], outputs["num_dz"], f"{self.key}_forward")
         return msg is None, msg or ""
 
 
@@ -223,41 +223,41 @@ class MlpBackward(Check):
                                       dtype=np.dtype(dtype).name)))
         return out
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         fwd, bwd = fns
-        P = {k: v.copy() for k, v in c["params"].items()}
-        scores, cache = unpack(call(fwd, c["X"].copy(), P, c["act"], what="mlp_forward"), 2,
+        P = {k: v.copy() for k, v in case["params"].items()}
+        scores, cache = unpack(call(fwd, case["X"].copy(), P, case["act"], what="mlp_forward"), 2,
                                "mlp_forward", "scores, cache")
-        grads = call(bwd, c["dscores"].copy(), cache, what="mlp_backward")
+        grads = call(bwd, case["dscores"].copy(), cache, what="mlp_backward")
         if not isinstance(grads, dict):
             raise StudentError(f"mlp_backward must return a dict of gradients, got "
                                f"{type(grads).__name__}")
         o = {"scores": scores}
-        for k in c["params"]:
+        for k in case["params"]:
             if k in grads:
                 o["grad_" + k] = grads[k]
-        if c["X"].dtype == np.float64:
-            X = c["X"].copy()
-            P = {k: v.copy() for k, v in c["params"].items()}
+        if case["X"].dtype == np.float64:
+            X = case["X"].copy()
+            P = {k: v.copy() for k, v in case["params"].items()}
 
             def f():
-                return unpack(call(fwd, X, P, c["act"], what="mlp_forward"), 2, "mlp_forward",
+                return unpack(call(fwd, X, P, case["act"], what="mlp_forward"), 2, "mlp_forward",
                               "scores, cache")[0]
 
             for k in P:
-                o["num_" + k] = numeric_grad(f, P[k], c["dscores"])
+                o["num_" + k] = numeric_grad(f, P[k], case["dscores"])
         return o
 
-    def judge(self, c, o):
-        X = c["X"].astype(np.float64)
-        P = {k: v.astype(np.float64) for k, v in c["params"].items()}
-        d = c["dscores"].astype(np.float64)
-        act = c["act"]
+    def judge(self, case, outputs):
+        X = case["X"].astype(np.float64)
+        P = {k: v.astype(np.float64) for k, v in case["params"].items()}
+        d = case["dscores"].astype(np.float64)
+        act = case["act"]
         L = len(P) // 2
         N = X.shape[0]
-        dt = c["X"].dtype.name
+        dt = case["X"].dtype.name
         scores, grads = reference().mlp(X, P, act, d)
-        msg = compare("scores (from your mlp_forward)", o["scores"], scores, dt)
+        msg = compare("scores (from your mlp_forward)", outputs["scores"], scores, dt)
         if msg:
             return False, msg + " -- fix mlp_forward first"
         variants = [(f"the backward pass skipped the {act} derivative of hidden layer {i}",
@@ -267,7 +267,7 @@ class MlpBackward(Check):
         right = []
         for i in range(L, 0, -1):
             for k in (f"W{i}", f"b{i}"):
-                got = o.get("grad_" + k)
+                got = outputs.get("grad_" + k)
                 if got is None:
                     return False, f"the gradients have no entry {k!r}"
                 alts = [(label, g[k]) for label, g in variants]
@@ -279,8 +279,8 @@ class MlpBackward(Check):
                     return False, msg
                 right.append("d" + k)
         for k in P:
-            if "num_" + k in o:
-                msg = numeric_msg("d" + k, o["grad_" + k], o["num_" + k], "mlp_forward")
+            if "num_" + k in outputs:
+                msg = numeric_msg("d" + k, outputs["grad_" + k], outputs["num_" + k], "mlp_forward")
                 if msg:
                     return False, msg
         return True, ""
@@ -318,10 +318,10 @@ class NumericalGradient(Check):
             out.append(case)
         return out
 
-    def run(self, fns, c):
-        x = c["x"].copy()
-        A, kind = c["A"], c["kind"]
-        h = (c["h"],) if "h" in c else ()
+    def run(self, fns, case):
+        x = case["x"].copy()
+        A, kind = case["A"], case["kind"]
+        h = (case["h"],) if "h" in case else ()
         g = call(fns[0], lambda v: _fn_value(kind, A, v), x, *h, what="numerical_gradient")
         return {"grad": g, "x_after": x}
 
@@ -338,14 +338,15 @@ class NumericalGradient(Check):
                 else (_fn_value(kind, A, xp) - f0) / h
         return out
 
-    def judge(self, c, o):
-        x, A, kind = c["x"], c["A"], c["kind"]
-        if o["x_after"].shape != x.shape or not np.allclose(o["x_after"], x, rtol=0, atol=1e-12):
+    def judge(self, case, outputs):
+        x, A, kind = case["x"], case["A"], case["kind"]
+        after = outputs["x_after"]
+        if after.shape != x.shape or not np.allclose(after, x, rtol=0, atol=1e-12):
             return False, "numerical_gradient changed x: put back x[i] after each evaluation"
-        got = o["grad"]
-        if "h" in c:  # a large step: the result is the central difference with that step
-            label = f"the numerical gradient with h={c['h']:g}"
-            want = self.differences(kind, A, x, c["h"])
+        got = outputs["grad"]
+        if "h" in case:  # a large step: the result is the central difference with that step
+            label = f"the numerical gradient with h={case['h']:g}"
+            want = self.differences(kind, A, x, case["h"])
             msg = compare(label, got, want, tol=1e-7)
             if msg and got.shape == x.shape and close(got, reference().smooth_function_grad(
                     kind, A, x), 1e-4):

@@ -33,25 +33,25 @@ class MomentumStep(Check):
                             info=dict(shape=shape, dtype=np.dtype(dtype).name)))
         return out
 
-    def run(self, fns, c):
-        w, v = c["w"].copy(), np.zeros_like(c["w"])
+    def run(self, fns, case):
+        w, v = case["w"].copy(), np.zeros_like(case["w"])
         ws, vs = [], []
-        for _ in range(c["steps"]):
-            res = call(fns[0], w.copy(), c["A"] * w, v.copy(), c["lr"], c["beta"],
+        for _ in range(case["steps"]):
+            res = call(fns[0], w.copy(), case["A"] * w, v.copy(), case["lr"], case["beta"],
                        what="momentum_step")
             w, v = unpack(res, 2, "momentum_step", "w, v")
             w, v = arr(w, "w"), arr(v, "v")
             ws.append(w)
             vs.append(v)
-            if w.shape != c["w"].shape or v.shape != c["w"].shape:
+            if w.shape != case["w"].shape or v.shape != case["w"].shape:
                 break
         return {"ws": np.array(ws) if len({x.shape for x in ws}) == 1 else ws[0],
                 "vs": np.array(vs) if len({x.shape for x in vs}) == 1 else vs[0]}
 
-    def judge(self, c, o):
-        w0, A, lr, beta, S = (c[k] for k in ("w", "A", "lr", "beta", "steps"))
+    def judge(self, case, outputs):
+        w0, A, lr, beta, S = (case[k] for k in ("w", "A", "lr", "beta", "steps"))
         w0, A = w0.astype(np.float64), A.astype(np.float64)
-        dt = c["w"].dtype.name
+        dt = case["w"].dtype.name
         ws, vs = reference().momentum_trajectory(w0, lambda w: A * w, np.zeros_like(w0), lr,
                                                   beta, S)
         wrong = []
@@ -76,12 +76,12 @@ class MomentumStep(Check):
             gd.append(gd[-1] - lr * A * gd[-1])
         wrong.append(("plain gradient descent: the velocity (beta v) is not carried over",
                       np.array(gd[1:])))
-        msg = compare(f"w over {S} steps", o["ws"], ws, dt, alts=wrong)
+        msg = compare(f"w over {S} steps", outputs["ws"], ws, dt, alts=wrong)
         if msg:
             return False, msg
         alts = [("v is -lr times the expected: this assignment uses v <- beta v - lr dw, "
                  "not v <- beta v + dw", vs / -lr)]
-        msg = compare(f"v over {S} steps", o["vs"], vs, dt, alts=alts)
+        msg = compare(f"v over {S} steps", outputs["vs"], vs, dt, alts=alts)
         return msg is None, msg or ""
 
 
@@ -107,17 +107,17 @@ class Minibatches(Check):
         return (np.concatenate([b.reshape(-1) for b in batches]) if batches
                 else np.zeros(0, int)), np.array([b.size for b in batches])
 
-    def run(self, fns, c):
-        idx, sizes = self._batches(fns[0], c["N"], c["B"], c["seed"])
+    def run(self, fns, case):
+        idx, sizes = self._batches(fns[0], case["N"], case["B"], case["seed"])
         # the shuffle must come from the rng passed in: the same state gives the same
         # batches, another state other batches
-        again, _ = self._batches(fns[0], c["N"], c["B"], c["seed"])
-        other, _ = self._batches(fns[0], c["N"], c["B"], c["seed"] + 1)
+        again, _ = self._batches(fns[0], case["N"], case["B"], case["seed"])
+        other, _ = self._batches(fns[0], case["N"], case["B"], case["seed"] + 1)
         return {"indices": idx, "sizes": sizes, "again": again, "other": other}
 
-    def judge(self, c, o):
-        N, B = c["N"], c["B"]
-        idx, sizes = o["indices"].astype(np.int64), o["sizes"]
+    def judge(self, case, outputs):
+        N, B = case["N"], case["B"]
+        idx, sizes = outputs["indices"].astype(np.int64), outputs["sizes"]
         want_sizes = [B] * (N // B) + ([N % B] if N % B else [])
         if len(idx) < N and sorted(set(idx.tolist())) == sorted(idx.tolist()) and \
                 list(sizes) == [B] * (N // B):
@@ -131,7 +131,7 @@ class Minibatches(Check):
             return False, f"batch sizes {list(sizes)}, expected {want_sizes}"
         if N >= 20 and np.array_equal(idx, np.arange(N)):
             return False, "the examples are not shuffled: use rng.permutation(N)"
-        again, other = o.get("again"), o.get("other")
+        again, other = outputs.get("again"), outputs.get("other")
         if again is None or not np.array_equal(again, idx):
             return False, ("two calls with generators in the same state gave different "
                            "batches: draw the shuffle from the rng passed in "
@@ -165,30 +165,30 @@ class TrainDigits(Check):
                      info=dict(N_train=len(Xtr), N_val=len(Xva),
                                features_and_labels="permuted"))]
 
-    def run(self, fns, c):
-        params = call(fns[0], c["X"].copy(), c["y"].copy(), what="train_digits")
+    def run(self, fns, case):
+        params = call(fns[0], case["X"].copy(), case["y"].copy(), what="train_digits")
         if not isinstance(params, dict):
             raise StudentError("train_digits must return the dict of parameters W1, b1, ...")
         return {k: v for k, v in params.items() if isinstance(k, str) and k[:1] in "Wb"}
 
-    def judge(self, c, o):
-        L = len([k for k in o if k.startswith("W")])
-        if L == 0 or any(f"{p}{i}" not in o for i in range(1, L + 1) for p in "Wb"):
+    def judge(self, case, outputs):
+        L = len([k for k in outputs if k.startswith("W")])
+        if L == 0 or any(f"{p}{i}" not in outputs for i in range(1, L + 1) for p in "Wb"):
             return False, "the parameters must be W1, b1, ..., WL, bL"
         try:
             scores = reference().relu_mlp_scores(
-                c["Xval"], {k: v.astype(np.float64) for k, v in o.items()})
+                case["Xval"], {k: v.astype(np.float64) for k, v in outputs.items()})
         except Exception as e:
             return False, f"the parameters do not form a network from 64 inputs to 10 " \
                           f"classes ({e})"
-        if scores.shape != (len(c["Xval"]), 10):
+        if scores.shape != (len(case["Xval"]), 10):
             return False, f"the network gives scores of shape {scores.shape}, expected " \
                           f"(N, 10)"
-        acc = float(np.mean(np.argmax(scores, axis=1) == c["yval"]))
+        acc = float(np.mean(np.argmax(scores, axis=1) == case["yval"]))
         if not np.isfinite(scores).all() or acc < TARGET_ACCURACY:
             plain = reference().relu_mlp_scores(
-                c["Xval_plain"], {k: v.astype(np.float64) for k, v in o.items()})
-            if np.mean(np.argmax(plain, axis=1) == c["yval_plain"]) >= TARGET_ACCURACY:
+                case["Xval_plain"], {k: v.astype(np.float64) for k, v in outputs.items()})
+            if np.mean(np.argmax(plain, axis=1) == case["yval_plain"]) >= TARGET_ACCURACY:
                 return False, (f"validation accuracy {acc:.3f}: the network was trained on "
                                "other data than the X_train, y_train passed in (here their "
                                "features and labels are permuted); train on the arguments")
@@ -220,19 +220,19 @@ class LayerGradientNorms(Check):
                             params=params, act=act, info=dict(L=L, activation=act)))
         return out
 
-    def run(self, fns, c):
-        P = {k: v.copy() for k, v in c["params"].items()}
-        return {"norms": call(fns[0], c["X"].copy(), c["y"].copy(), P, c["act"],
+    def run(self, fns, case):
+        P = {k: v.copy() for k, v in case["params"].items()}
+        return {"norms": call(fns[0], case["X"].copy(), case["y"].copy(), P, case["act"],
                               what="layer_gradient_norms")}
 
-    def judge(self, c, o):
+    def judge(self, case, outputs):
         L_ = course_module("losses")
-        scores, _ = reference().mlp(c["X"], c["params"], c["act"], None)
-        _, d = L_.softmax_cross_entropy(scores, c["y"])
-        _, grads = reference().mlp(c["X"], c["params"], c["act"], d)
-        L = len(c["params"]) // 2
+        scores, _ = reference().mlp(case["X"], case["params"], case["act"], None)
+        _, d = L_.softmax_cross_entropy(scores, case["y"])
+        _, grads = reference().mlp(case["X"], case["params"], case["act"], d)
+        L = len(case["params"]) // 2
         want = np.array([np.linalg.norm(grads[f"W{i}"]) for i in range(1, L + 1)])
-        got = o["norms"].reshape(-1) if o["norms"].size == L else o["norms"]
+        got = outputs["norms"].reshape(-1) if outputs["norms"].size == L else outputs["norms"]
         alts = [("the order is reversed: layer 1 (next to the input) comes first", want[::-1])]
         msg = compare("the array of norms", got, want, alts=alts, tol=1e-6)
         return msg is None, msg or ""

@@ -78,27 +78,27 @@ class ValueForward(Check):
         return [dict(x=c["x"], prog=c["prog"][:1], info=c["info"])
                 for c in unit_programs(rng)]
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         V = fns[0]
 
         def go():
-            nodes = build(V, c["x"], c["prog"], check=True)
+            nodes = build(V, case["x"], case["prog"], check=True)
             return {"data": np.array([number(n.data, "data") for n in nodes])}
 
         return call(go, what="Value")
 
-    def judge(self, c, o):
-        t = trusted(c["x"], c["prog"], local=False)
-        ins = c["prog"][0]
-        got, want = float(o["data"][-1]), float(t["data"][-1])
+    def judge(self, case, outputs):
+        t = trusted(case["x"], case["prog"], local=False)
+        ins = case["prog"][0]
+        got, want = float(outputs["data"][-1]), float(t["data"][-1])
         if near(got, want, 1e-9):
             return True, ""
         msg = (f"`{expr(ins)}` gives {fmt(got)} at "
-               + ", ".join(f"{'ab'[s]} = {fmt(c['x'][j])}"
+               + ", ".join(f"{'ab'[s]} = {fmt(case['x'][j])}"
                            for s, j in enumerate(operands(ins)))
                + f", expected {fmt(want)}")
         if ins[0] == "lc" and ins[1] in "-/":
-            a, cst = float(c["x"][0]), ins[2]
+            a, cst = float(case["x"][0]), ins[2]
             swapped = a - cst if ins[1] == "-" else a / cst
             if near(got, swapped):
                 msg += (f"; likely: the operands are swapped: in `{expr(ins)}` the number is "
@@ -154,7 +154,7 @@ class ValueScale(Check):
                 dict(x=lx, prog=lprog, kind="ladder",
                      info=dict(graph=f"{LADDER} levels of two nodes, each used twice"))]
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         V = fns[0]
 
         def go(x, prog):
@@ -171,23 +171,23 @@ class ValueScale(Check):
         # The guard of call() slows every Python call some forty times: a short prefix of
         # the graph runs under it (borrowed code is refused there), the timed graph
         # without it, so that the times measure the student's algorithm.
-        call(go, c["x"], c["prog"][:PROBE], what="Value")
+        call(go, case["x"], case["prog"][:PROBE], what="Value")
         try:
-            return go(c["x"], c["prog"])
+            return go(case["x"], case["prog"])
         except RecursionError:
             raise StudentError("backward() raised RecursionError") from None
 
-    def judge(self, c, o):
-        n = len(c["x"]) + len(c["prog"])
-        edges = sum(len(operands(i)) for i in c["prog"])
-        what = (f"a chain of {len(c['prog'])} operations" if c["kind"] == "chain" else
+    def judge(self, case, outputs):
+        n = len(case["x"]) + len(case["prog"])
+        edges = sum(len(operands(i)) for i in case["prog"])
+        what = (f"a chain of {len(case['prog'])} operations" if case["kind"] == "chain" else
                 f"a graph of {n} nodes and {edges} edges where every node is used twice "
                 f"({LADDER} levels, 2**{LADDER} paths from the output to the leaves)")
-        t_b, t_f = float(o["t_backward"]), float(o["t_forward"])
+        t_b, t_f = float(outputs["t_backward"]), float(outputs["t_forward"])
         if not math.isfinite(t_b):
             hint = ("likely: the topological sort has no visited set, so it walks every "
                     "path to a shared node (their number doubles at every level) instead of "
-                    "every edge once" if c["kind"] == "ladder" else
+                    "every edge once" if case["kind"] == "ladder" else
                     "the work must grow like the number of edges")
             return False, f"backward() did not finish within {self.LIMIT:g} s on {what}; " \
                           f"{hint}"
@@ -196,12 +196,12 @@ class ValueScale(Check):
                            f"the forward pass ({t_f:.3f} s): it must take time proportional "
                            "to the number of edges; likely: a node is visited once per path "
                            "(no visited set) or looked up in a list")
-        data, want = trusted_output(c["x"], c["prog"])
-        if not near(float(o["data"]), data, 1e-9):
-            return False, f"the output of {what} is {fmt(o['data'])}, expected {fmt(data)}"
-        if not close(o["grad"], want, 1e-6):
-            msg = f"the leaves' grads on {what} are {o['grad']}, expected {want}"
-            if not np.any(o["grad"]):
+        data, want = trusted_output(case["x"], case["prog"])
+        if not near(float(outputs["data"]), data, 1e-9):
+            return False, f"the output of {what} is {fmt(outputs['data'])}, expected {fmt(data)}"
+        if not close(outputs["grad"], want, 1e-6):
+            msg = f"the leaves' grads on {what} are {outputs['grad']}, expected {want}"
+            if not np.any(outputs["grad"]):
                 msg += ("; likely: no gradient reaches the leaves: the rules run inputs "
                         "first (walk the topological order reversed) or the output's grad "
                         "is not set to 1")
@@ -221,13 +221,13 @@ class MlpForward(Check):
     def cases(self, rng):
         return mlp_cases(rng)
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         def go():
-            model = fns[0](c["nin"], list(c["nouts"]))
-            ps = set_parameters(model, c["flat"], c["nin"], c["nouts"])
+            model = fns[0](case["nin"], list(case["nouts"]))
+            ps = set_parameters(model, case["flat"], case["nin"], case["nouts"])
             outs, total = [], None
-            for x, r in zip(c["X"], c["r"]):
-                ys = outputs_of(model([float(v) for v in x]), c["nouts"][-1])
+            for x, r in zip(case["X"], case["r"]):
+                ys = outputs_of(model([float(v) for v in x]), case["nouts"][-1])
                 outs.append([number(v.data, "an output's data") for v in ys])
                 for v, ri in zip(ys, r):
                     total = v * float(ri) if total is None else total + v * float(ri)
@@ -237,28 +237,28 @@ class MlpForward(Check):
 
         return call(go, what="MLP")
 
-    def judge(self, c, o):
-        nin, nouts, flat, X = c["nin"], c["nouts"], c["flat"], c["X"]
+    def judge(self, case, outputs):
+        nin, nouts, flat, X = case["nin"], case["nouts"], case["flat"], case["X"]
         want = np.array(mlp_scores(flat, nin, nouts, X))
-        if not close(o["out"], want, 1e-9):
+        if not close(outputs["out"], want, 1e-9):
             msg = f"the outputs of MLP({nin}, {nouts}) are wrong"
             for label, kw in (("the output layer applies tanh too: it must be linear "
                                "(the last layer's neurons have nonlin=False)",
                                dict(last_tanh=True)),
                               ("parameters() lists each neuron's bias before its weights: "
                                "the order is w then b", dict(bias_first=True))):
-                if close(o["out"], np.array(mlp_scores(flat, nin, nouts, X, **kw)), 1e-9):
+                if close(outputs["out"], np.array(mlp_scores(flat, nin, nouts, X, **kw)), 1e-9):
                     return False, msg + "; likely: " + label
             return False, msg + (" (parameters() must list them layer by layer, neuron by "
                                  "neuron, each neuron's weights then its bias)")
         V = engine().Value
         params = [V(float(v)) for v in flat]
         outs = mlp_scores(params, nin, nouts, X, V=V)
-        total = sum((v * float(r) for ys, rs in zip(outs, c["r"]) for v, r in zip(ys, rs)),
+        total = sum((v * float(r) for ys, rs in zip(outs, case["r"]) for v, r in zip(ys, rs)),
                     V(0.0))
         total.backward()
         g = np.array([p.grad for p in params])
-        if not close(o["grads"], g, 1e-7):
+        if not close(outputs["grads"], g, 1e-7):
             return False, ("the outputs are right but the parameters' gradients after "
                            "backward() are wrong: see the checks of Value first")
         return True, ""
@@ -283,51 +283,52 @@ class TrainStep(Check):
                             info=dict(nin=nin, nouts=nouts, N=N)))
         return out
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         M, step = fns
 
         def go():
-            model = M(c["nin"], list(c["nouts"]))
-            ps = set_parameters(model, c["flat"], c["nin"], c["nouts"])
-            X = [[float(v) for v in x] for x in c["X"]]
-            y = [float(t) for t in c["y"]]
+            model = M(case["nin"], list(case["nouts"]))
+            ps = set_parameters(model, case["flat"], case["nin"], case["nouts"])
+            X = [[float(v) for v in x] for x in case["X"]]
+            y = [float(t) for t in case["y"]]
             losses, params = [], []
             for _ in range(self.STEPS):
-                losses.append(number(step(model, X, y, c["lr"]), "the loss train_step returns"))
+                losses.append(number(step(model, X, y, case["lr"]), "the loss train_step returns"))
                 params.append([number(p.data, "a parameter") for p in ps])
             return {"losses": np.array(losses), "params": np.array(params)}
 
         return call(go, what="train_step")
 
-    def judge(self, c, o):
-        args = (c["flat"], c["nin"], c["nouts"], c["X"], c["y"], c["lr"], self.STEPS)
+    def judge(self, case, outputs):
+        args = (case["flat"], case["nin"], case["nouts"], case["X"], case["y"], case["lr"],
+                self.STEPS)
         losses, params = hinge_trajectory(*args)
-        if o["params"].shape != params.shape:
-            return False, f"the parameters have shape {o['params'].shape}, expected " \
+        if outputs["params"].shape != params.shape:
+            return False, f"the parameters have shape {outputs['params'].shape}, expected " \
                           f"{params.shape}"
         alts = (("no_zero_grad", "the gradients are not reset between two backward calls: "
                                  "call model.zero_grad() before loss.backward()"),
                 ("ascent", "the update goes uphill: p.data -= lr * p.grad"),
                 ("sum", "the loss is the sum of the hinge terms; it must be their mean"))
         for k in range(self.STEPS):
-            if close(o["params"][k], params[k], 1e-7):
+            if close(outputs["params"][k], params[k], 1e-7):
                 continue
             msg = f"the parameters after step {k + 1} of {self.STEPS} are wrong"
             if k:
                 msg += f" (step{'s 1 to' if k > 1 else ''} {k} right)"
             for mistake, label in alts:
                 _, wrong = hinge_trajectory(*args, mistake=mistake)
-                if close(o["params"], wrong, 1e-7):
+                if close(outputs["params"], wrong, 1e-7):
                     return False, msg + "; likely: " + label
-            if not close(o["losses"][:1], losses[:1], 1e-7):
-                msg += (f"; the first loss is {fmt(o['losses'][0])}, expected "
+            if not close(outputs["losses"][:1], losses[:1], 1e-7):
+                msg += (f"; the first loss is {fmt(outputs['losses'][0])}, expected "
                         f"{fmt(losses[0])}: the mean of relu(1 - y_i * model(x_i))")
             elif not k:
                 msg += ("; the loss is right, so its gradients or the update p.data -= lr * "
                         "p.grad are wrong (see the checks of Value)")
             return False, msg
-        if not close(o["losses"], losses, 1e-7):
-            return False, (f"train_step returns the losses {np.round(o['losses'], 6)}, "
+        if not close(outputs["losses"], losses, 1e-7):
+            return False, (f"train_step returns the losses {np.round(outputs['losses'], 6)}, "
                            f"expected {np.round(losses, 6)}: the loss before the update")
         return True, ""
 
@@ -360,9 +361,9 @@ class TrainXor(Check):
                             info=dict(labels=labels, N_train=N_TRAIN, N_val=N_VAL)))
         return out
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         def go():
-            model = fns[0](c["X"].copy(), c["y"].copy())
+            model = fns[0](case["X"].copy(), case["y"].copy())
             nin = len(model.layers[0].neurons[0].w)
             nouts = [len(layer.neurons) for layer in model.layers]
             flat = [number(p.data, "a parameter") for p in model.parameters()]
@@ -370,21 +371,21 @@ class TrainXor(Check):
 
         return call(go, what="train_xor")
 
-    def judge(self, c, o):
-        nin, nouts = int(o["nin"]), [int(v) for v in o["nouts"]]
+    def judge(self, case, outputs):
+        nin, nouts = int(outputs["nin"]), [int(v) for v in outputs["nouts"]]
         if nin != 2 or not nouts or nouts[-1] != 1 or \
-                o["flat"].shape != (n_params(nin, nouts),):
+                outputs["flat"].shape != (n_params(nin, nouts),):
             return False, (f"train_xor must return an MLP(2, [..., 1]); got {nin} inputs, "
-                           f"layers {nouts} and {o['flat'].size} parameters")
-        scores, train_scores = (np.array(mlp_scores(o["flat"], nin, nouts, X))[:, 0]
-                                for X in (c["Xval"], c["X"]))
+                           f"layers {nouts} and {outputs['flat'].size} parameters")
+        scores, train_scores = (np.array(mlp_scores(outputs["flat"], nin, nouts, X))[:, 0]
+                                for X in (case["Xval"], case["X"]))
         if not (np.isfinite(scores).all() and np.isfinite(train_scores).all()):
             return False, ("the model's scores are not finite numbers: lower the learning "
                            "rate")
-        acc = accuracy(scores, c["yval"])
+        acc = accuracy(scores, case["yval"])
         if acc >= TARGET_ACCURACY:
             return True, f"validation accuracy {acc:.3f}"
-        fit = accuracy(train_scores, c["y"])
+        fit = accuracy(train_scores, case["y"])
         msg = f"validation accuracy {acc:.3f}, below the target {TARGET_ACCURACY}"
         if fit <= 1 - TARGET_ACCURACY:
             return False, (f"{msg}: the model predicts the opposite of the labels y it was "

@@ -127,14 +127,14 @@ def _binary_alts(sym, a, b, slot):
     return []
 
 
-def _reflected_alts(sym, c, a):
+def _reflected_alts(sym, case, a):
     """Known wrong local derivatives of the reflected forms c - a and c / a."""
     if sym == "-":
         return [("the reflected form c - a has gradient -1 with respect to a: "
                  "__rsub__(self, other) computes other - self", 1.0)]
     if sym == "/":
-        return [("the reflected form c / a has gradient -c / a**2 with respect to a", 1 / c),
-                ("wrong sign: d(c / a)/da = -c / a**2", c / a ** 2)]
+        return [("the reflected form c / a has gradient -c / a**2 with respect to a", 1 / case),
+                ("wrong sign: d(c / a)/da = -c / a**2", case / a ** 2)]
     return []
 
 
@@ -187,12 +187,12 @@ def rule_hints(ins, vals, out, slot, got):
     return next((label for label, v in alts if near(got, v)), "")
 
 
-def _forward_message(t, prog, n_leaves, o):
+def _forward_message(t, prog, n_leaves, outputs):
     """Name the first operation whose value is wrong, or return ''."""
     for k, ins in enumerate(prog):
         i = n_leaves + k
-        if not near(float(o["data"][i]), t["data"][i], 1e-9):
-            return (f"the value of `{expr(ins)}` (node {i}) is {fmt(o['data'][i])}, expected "
+        if not near(float(outputs["data"][i]), t["data"][i], 1e-9):
+            return (f"the value of `{expr(ins)}` (node {i}) is {fmt(outputs['data'][i])}, expected "
                     f"{fmt(t['data'][i])} with "
                     + ", ".join(f"{'ab'[s]} = {fmt(t['data'][j])}"
                                 for s, j in enumerate(operands(ins))))
@@ -226,25 +226,25 @@ def _upstream_message(ins, vals, s, got, want, alone):
     return msg
 
 
-def _local_message(t, prog, n_leaves, o):
+def _local_message(t, prog, n_leaves, outputs):
     """Name the first operation whose rule, applied alone, is wrong, or return ''."""
     for k, ins in enumerate(prog):
         vals = [float(t["data"][j]) for j in operands(ins)]
         out = float(t["data"][n_leaves + k])
         for s in range(len(vals)):
-            got, want = float(o["local"][k, s]), float(t["local"][k, s])
+            got, want = float(outputs["local"][k, s]), float(t["local"][k, s])
             if not near(got, want):
                 return _rule_message(ins, vals, out, s, got, want)
         for s in range(len(vals)):
-            got, want = float(o["local_w"][k, s]), float(t["local_w"][k, s])
+            got, want = float(outputs["local_w"][k, s]), float(t["local_w"][k, s])
             if not near(got, want):
-                return _upstream_message(ins, vals, s, got, want, float(o["local"][k, s]))
+                return _upstream_message(ins, vals, s, got, want, float(outputs["local"][k, s]))
     return ""
 
 
-def _numeric_message(g, o, n_leaves):
+def _numeric_message(g, outputs, n_leaves):
     """Compare the leaves' grads with central differences of the student's forward."""
-    num = o.get("num")
+    num = outputs.get("num")
     got = g[:n_leaves]
     if num is None or num.shape != got.shape:
         return ""
@@ -255,24 +255,24 @@ def _numeric_message(g, o, n_leaves):
     return ""
 
 
-def judge_program(x, prog, o, numeric=True):
+def judge_program(x, prog, outputs, numeric=True):
     """Judge a student's evaluation of a program; return (ok, message)."""
     t = trusted(x, prog)
     n_leaves = len(x)
     nodes = n_leaves + len(prog)
     for key in ("data", "grad"):
-        if o[key].shape != (nodes,):
-            return False, f"{key} has shape {o[key].shape}, expected ({nodes},)"
-    msg = _forward_message(t, prog, n_leaves, o) or _local_message(t, prog, n_leaves, o)
+        if outputs[key].shape != (nodes,):
+            return False, f"{key} has shape {outputs[key].shape}, expected ({nodes},)"
+    msg = _forward_message(t, prog, n_leaves, outputs) or _local_message(t, prog, n_leaves, outputs)
     if msg:
         return False, msg
-    g = o["grad"]
+    g = outputs["grad"]
     if not near(float(g[-1]), 1.0):
         return False, (f"after backward() the output's grad is {fmt(g[-1])}: backward() "
                        "must start by setting the output's grad to 1")
     if not close(g, t["grad"]):
-        return False, _structural_message(x, prog, o, t)
-    msg = _numeric_message(g, o, n_leaves) if numeric else ""
+        return False, _structural_message(x, prog, outputs, t)
+    msg = _numeric_message(g, outputs, n_leaves) if numeric else ""
     return not msg, msg
 
 
@@ -305,15 +305,15 @@ def _order_message(calls, prog, n_leaves, users):
     return ""
 
 
-def _structural_message(x, prog, o, t):
+def _structural_message(x, prog, outputs, t):
     """Name the structural mistake of a backward pass whose local rules are all right."""
-    g = o["grad"]
+    g = outputs["grad"]
     n_leaves = len(x)
     users = {}
     for k, ins in enumerate(prog):
         for s, j in enumerate(operands(ins)):
             users.setdefault(j, []).append((k, s))
-    calls = [int(k) for k in o.get("calls", np.zeros(0)).reshape(-1)]
+    calls = [int(k) for k in outputs.get("calls", np.zeros(0)).reshape(-1)]
     if calls:
         used_by = {j: [n_leaves + k for k, _ in uses] for j, uses in users.items()}
         msg = _order_message(calls, prog, n_leaves, used_by)
@@ -328,7 +328,7 @@ def _structural_message(x, prog, o, t):
             break
     if first is not None:
         i, uses = first, users[first]
-        parts = [float(o["local"][k, s]) * float(t["grad"][n_leaves + k]) for k, s in uses]
+        parts = [float(outputs["local"][k, s]) * float(t["grad"][n_leaves + k]) for k, s in uses]
         got = float(g[i])
         if len(uses) > 1 and any(near(got, p) for p in parts):
             return (f"the grad of {_node_name(i, prog, n_leaves)}, used {len(uses)} times, is "
@@ -362,20 +362,20 @@ class ProgramCheck(Check):
 
     functions = ("Value",)
 
-    def run(self, fns, c):
+    def run(self, fns, case):
         V = fns[0]
 
         def go():
-            o = evaluate(V, c["x"], c["prog"], check=True)
-            o["num"] = central_differences(V, c["x"], c["prog"])
+            o = evaluate(V, case["x"], case["prog"], check=True)
+            o["num"] = central_differences(V, case["x"], case["prog"])
             return o
 
         res, _ = time_limited(PROGRAM_LIMIT, lambda: call(go, what="Value"))
         if res is None:
             raise StudentError(f"building and backpropagating a graph of "
-                               f"{len(c['x']) + len(c['prog'])} nodes took more than "
+                               f"{len(case['x']) + len(case['prog'])} nodes took more than "
                                f"{PROGRAM_LIMIT:g} s")
         return res
 
-    def judge(self, c, o):
-        return judge_program(c["x"], c["prog"], o, numeric=c.get("numeric", True))
+    def judge(self, case, outputs):
+        return judge_program(case["x"], case["prog"], outputs, numeric=case.get("numeric", True))

@@ -2,12 +2,12 @@
 
 :func:`call` runs the function under a profiler hook that notices any call into the
 course's answer modules, the grader's reference and judges, or an automatic
-differentiation library (:mod:`autograder.answers`), and refuses the result. That is a
+differentiation library (:mod:`autograder.sandbox.forbidden`), and refuses the result. That is a
 courtesy in a student's own Jupyter (a profiler hook can be switched off). In the
 sandboxed grader those modules are not on the kernel's file system at all, so there is
 nothing for the hook to catch and :func:`call` sets none (it would make a training loop
 three times slower): it checks, once per process, that each of them is absent or the
-sandbox's stub that refuses import (:func:`autograder.answers.all_hidden`). :func:`arr`
+sandbox's stub that refuses import (:func:`autograder.sandbox.forbidden.all_hidden`). :func:`arr`
 and :func:`unpack` turn what a student returned into plain arrays, or a
 :class:`StudentError` saying what is wrong.
 """
@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 # Modules whose code a graded function may not run (in the sandbox they are absent).
-from autograder.answers import FORBIDDEN_MODULES, all_hidden
+from autograder.sandbox.forbidden import FORBIDDEN_MODULES, all_hidden
 
 CHECKS_PACKAGE = "autograder.checks"
 # Functions of the checks package that compute the right answers.

@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
-from autograder.paths import assignments  # noqa: E402  (the assignments of source/)
+from autograder.layout import assignments  # noqa: E402  (the assignments of source/)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -99,6 +99,19 @@ def release_notebooks(names: list[str], release_dir: Path) -> dict[str, Path]:
         raise BuildError("missing release notebook(s): " + ", ".join(missing)
                          + " (run `nbgrader generate_assignment <a> --force`)")
     return found
+
+
+def assignment_inputs(names: list[str], release_dir: Path, readme: str
+                      ) -> tuple[dict[str, Path], dict[str, str]]:
+    """(release notebook, goal in the README's "The assignments" table) of each assignment;
+    BuildError names the first one missing."""
+    notebooks = release_notebooks(names, release_dir)
+    goals = readme_table(readme, "The assignments")
+    for name in names:
+        if name not in goals:
+            raise BuildError(f"assignment {name} has no row in the README's "
+                             "'The assignments' table")
+    return notebooks, goals
 
 
 # ------------------------------------------------------------------------- execution
@@ -443,14 +456,8 @@ def build(out: Path = ROOT / "build" / "site", chapters_dir: Path = ROOT / "cour
 
     out = out.resolve()
     readme = readme_path.read_text(encoding="utf-8")
-    names = assignments()
-    notebooks = release_notebooks(names, release_dir)
-    goals = readme_table(readme, "The assignments")
+    notebooks, goals = assignment_inputs(assignments(), release_dir, readme)
     summaries = readme_table(readme, "The course")
-    for name in names:
-        if name not in goals:
-            raise BuildError(f"assignment {name} has no row in the README's "
-                             "'The assignments' table")
     paths = chapter_paths(chapters_dir)
     for p in paths:
         if p.stem not in summaries:

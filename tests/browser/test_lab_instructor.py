@@ -18,7 +18,7 @@ from classroom import ASSIGNMENT, ROOT, WRONG_AFFINE
 from conftest import watched_page_of
 from playwright.sync_api import expect
 
-from autograder import demo
+from autograder.course_build import demo
 
 WRITTEN = "written_bias_gradient"
 ANSWER = ("b is added to every row of the batch, so each of the N rows sends its dout back "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fixtures.similarity import classroom as cr
 
-from autograder import similarity
+from autograder.similarity import compare as similarity
 
 
 def test_report_in_the_browser(watched_page, serve_dir, screens_dir, tmp_path):

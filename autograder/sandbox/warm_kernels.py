@@ -1,4 +1,4 @@
-"""Warm kernels, the grader's side: the zygote process of :mod:`autograder.zygote`, and
+"""Warm kernels, the grader's side: the zygote process of :mod:`autograder.sandbox.zygote`, and
 how to tell that bwrap has built a sandbox for a warm kernel to enter.
 """
 
@@ -11,13 +11,13 @@ import sys
 import threading
 from pathlib import Path
 
-from autograder.sandbox import KERNEL_ENV, Sandbox, SandboxError
+from autograder.sandbox.confinement import KERNEL_ENV, Sandbox, SandboxError
 
 __all__ = ["Zygote", "sandbox_ready", "warm_kernels_possible"]
 
 
 class Zygote:
-    """This process's zygote of warm kernels (:mod:`autograder.zygote`), started on first
+    """This process's zygote of warm kernels (:mod:`autograder.sandbox.zygote`), started on first
     use and again if it has died; it ends when this process does (its stdin closes)."""
 
     _lock = threading.Lock()

@@ -4,7 +4,7 @@ a sandbox that bubblewrap built.
 Starting a Python kernel costs about 0.3 s of CPU (the interpreter, ipykernel, IPython,
 numpy), paid again for every notebook graded. Here a *zygote* process imports them once;
 for each notebook, bwrap builds the sandbox exactly as for an ordinary kernel
-(:meth:`autograder.sandbox.Sandbox.wrap`: mounts, hidden answers, no network, own PID
+(:meth:`autograder.sandbox.confinement.Sandbox.wrap`: mounts, hidden answers, no network, own PID
 namespace) around a placeholder process, and the zygote forks a child that joins it the
 way ``nsenter`` does:
 

@@ -1,9 +1,9 @@
 """Run a notebook in a sandboxed Jupyter kernel, with limits and kernel restarts.
 
 The kernel is an ordinary ipykernel driven by nbclient, started by a jupyter_client
-``KernelManager`` whose launch command is :meth:`autograder.sandbox.Sandbox.wrap`: a
+``KernelManager`` whose launch command is :meth:`autograder.sandbox.confinement.Sandbox.wrap`: a
 fresh interpreter, or (when the grader runs as root, as it does to give each sandbox its
-own uid) a warm kernel forked into the sandbox by :mod:`autograder.zygote`.
+own uid) a warm kernel forked into the sandbox by :mod:`autograder.sandbox.zygote`.
 Because the sandbox has no network, the kernel talks to nbclient over ZMQ's ``ipc``
 transport (unix sockets in the scratch directory) instead of TCP.
 
@@ -35,8 +35,8 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_output
 
 from autograder.cells import grade_id, is_test
-from autograder.sandbox import Sandbox, SandboxError, disk_usage
-from autograder.warm import Zygote, sandbox_ready, warm_kernels_possible
+from autograder.sandbox.confinement import Sandbox, SandboxError, disk_usage
+from autograder.sandbox.warm_kernels import Zygote, sandbox_ready, warm_kernels_possible
 
 __all__ = ["SandboxedKernelManager", "execute_notebook"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.cells import grade_id, is_solution
-from autograder.paths import ROOT, assignments
+from autograder.layout import ROOT, assignments
 
 STUDENTS = {"ada": "correct", "blaise": "partly correct", "carl": "blank"}
 
@@ -69,7 +69,7 @@ def setup(course: Path) -> list[str]:
 
 
 def _sandbox_available() -> bool:
-    from autograder import sandbox
+    from autograder.sandbox import confinement as sandbox
 
     try:
         sandbox.check_sandbox()

@@ -2,7 +2,7 @@
 
 ``python -m autograder feedback <assignment>`` runs nbgrader's ``GenerateFeedback``
 (HTML in ``feedback/<student>/<assignment>/``, scores from the gradebook) with one more
-preprocessor, :class:`HideHiddenTests` (built on :mod:`autograder.feedback_filter`),
+preprocessor, :class:`HideHiddenTests` (built on :mod:`autograder.feedback.hidden_tests`),
 and writes ``grading_report.txt`` beside it with the grader's per-student messages
 (malformed notebooks, restored cells, timeouts...).
 
@@ -10,7 +10,7 @@ nbgrader's own feedback prints the autograded notebook, hidden tests and their
 tracebacks included (jupyter/nbgrader#917). Here every test cell shows its visible part
 and the judge's verdict (``PASSED`` / ``FAILED: <message>``) instead of its outputs, and
 any other output that quotes a line of hidden test code is withheld. Math is turned into
-MathML (:mod:`autograder.feedback_math`), so the page needs no network and no script.
+MathML (:mod:`autograder.feedback.math_ml`), so the page needs no network and no script.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from traitlets.config import Config
 
 from autograder.cells import is_test
 from autograder.config import STATE_DIR, GradingError, open_course
-from autograder.feedback_filter import strip_hidden_tests
-from autograder.feedback_math import MathToMathML
+from autograder.feedback.hidden_tests import strip_hidden_tests
+from autograder.feedback.math_ml import MathToMathML
 from autograder.sanitize import safe_rendering
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Strip hidden tests (:mod:`autograder.feedback_filter`), then show each test cell's
+    """Strip hidden tests (:mod:`autograder.feedback.hidden_tests`), then show each test cell's
     verdict from the judge instead of its outputs."""
 
     source_directory = Unicode("", help="source/<assignment> directory").tag(config=True)

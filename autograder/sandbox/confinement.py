@@ -1,7 +1,7 @@
 """Confinement: the sandbox a student's kernel runs in, and its limits.
 
 :class:`Sandbox` holds a scratch directory and wraps the kernel's command line
-(:mod:`autograder.kernel` starts the kernel) in:
+(:mod:`autograder.sandbox.kernel` starts the kernel) in:
 
 * ``bwrap`` (bubblewrap): a private mount namespace that sees only the system
   directories, the Python environment, the ``course`` and ``autograder`` packages
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.answers import BLOCKED_MODULE, FORBIDDEN_MODULES, locate
+from autograder.sandbox.forbidden import BLOCKED_MODULE, FORBIDDEN_MODULES, locate
 
 UID_BASE = 61000
 N_SLOTS = 128
@@ -150,7 +150,7 @@ def hidden_from_kernel() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
 
     The modules are the course's answer modules, the grader's reference, judge, audit and
     bug library, automatic differentiation libraries and ready-made network trainers
-    (the lists of :mod:`autograder.answers`); each file or package is replaced by one
+    (the lists of :mod:`autograder.sandbox.forbidden`); each file or package is replaced by one
     that raises ImportError saying so. The bytecode caches of ``course`` and ``autograder``
     (compiled answers) and the lecture notebooks are emptied. The kernel needs none of it:
     it only runs the student's functions; the judge computes the right answers outside.
@@ -252,7 +252,7 @@ class Sandbox:
 
     def placeholder(self) -> list[str]:
         """A process that holds a built sandbox open for a warm kernel to enter
-        (:mod:`autograder.zygote`). bwrap runs it once the sandbox is complete, so its
+        (:mod:`autograder.sandbox.zygote`). bwrap runs it once the sandbox is complete, so its
         name in /proc says the sandbox is ready; no student code can forge that, as none
         runs in the sandbox before the kernel enters it."""
         return [shutil.which(self.PLACEHOLDER) or f"/usr/bin/{self.PLACEHOLDER}", "infinity"]

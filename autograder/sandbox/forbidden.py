@@ -2,11 +2,12 @@
 
 The course package's answer modules, the grader's reference, judge, audit and bug
 library, automatic differentiation libraries and a ready-made network trainer. Two parts
-of the grader read these lists: the sandbox (:func:`autograder.sandbox.hidden_from_kernel`)
-takes them off the kernel's file system, which is the guarantee; the checks' guard
-(:mod:`autograder.checks.guard`) refuses calls into them in a student's own Jupyter, a
-courtesy that a determined student can switch off, and that the guard leaves off where
-:func:`all_hidden` finds every one of them replaced by the sandbox's stub.
+of the grader read these lists: the sandbox
+(:func:`autograder.sandbox.confinement.hidden_from_kernel`) takes them off the kernel's
+file system, which is the guarantee; the checks' guard (:mod:`autograder.checks.guard`)
+refuses calls into them in a student's own Jupyter, a courtesy that a determined student
+can switch off, and that the guard leaves off where :func:`all_hidden` finds every one
+of them replaced by the sandbox's stub.
 """
 
 from __future__ import annotations

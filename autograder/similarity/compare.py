@@ -3,12 +3,12 @@
 ``python -m autograder similarity <assignment>`` compares the solution code of every
 submission in ``submitted/<student>/<assignment>/`` with every other one, and each with
 the course package's source (``course/*.py``) and the instructor's solution
-(``source/<assignment>/``). The comparison is copydetect's, which fingerprints code
-like MOSS (winnowing, Schleimer, Wilkerson and Aiken, SIGMOD 2003) after Pygments has
-replaced every name by a placeholder and dropped comments and whitespace: renamed
-variables, reordered functions, new comments and blank lines leave the fingerprints as
-they were. Code the release gives every student (signatures, docstrings, the stub) is
-boilerplate and never counts.
+(``source/<assignment>/``), in the folders nbgrader's ``CourseDirectory`` names. The
+comparison is copydetect's, which fingerprints code like MOSS (winnowing, Schleimer,
+Wilkerson and Aiken, SIGMOD 2003) after Pygments has replaced every name by a
+placeholder and dropped comments and whitespace: renamed variables, reordered functions,
+new comments and blank lines leave the fingerprints as they were. Code the release gives
+every student (signatures, docstrings, the stub) is boilerplate and never counts.
 
 It writes ``similarity/<assignment>/report.html`` (pairs ranked, the matching regions
 side by side and highlighted; one self-contained file) and ``pairs.csv``. It flags pairs
@@ -28,95 +28,28 @@ import importlib.util
 import io
 import sys
 import time
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import nbformat
 import numpy as np
-from copydetect import CodeFingerprint, compare_files
+from copydetect import CodeFingerprint
 from nbgrader.utils import is_solution
 from scipy import sparse
 from traitlets.config import Config
 
+from autograder.cells import grade_id
 from autograder.config import GradingError, Similarity, command_line_settings, open_course
+from autograder.layout import course_folder, course_notebooks
 from autograder.sanitize import student_id_problem
-from autograder.similarity_report import write_csv, write_html
+from autograder.similarity.documents import COURSE, SOLUTION, SUBMISSION, Document, Pair, Report
+from autograder.similarity.report import write_csv, write_html
 
 # copydetect's noise and guarantee thresholds: their defaults and meaning are those of
 # the settings c.Similarity.noise and c.Similarity.guarantee (autograder.config.Similarity).
 DEFAULTS = Similarity()
-SOLUTION = "solution"  # kind of the instructor's solution document
-COURSE = "course"  # kind of a course package module
-SUBMISSION = "submission"
-
-
-@dataclass(frozen=True)
-class Document:
-    """Code to compare: a student's solution code, a course module or the instructor's."""
-
-    name: str
-    kind: str  # submission | course | solution
-    code: str
-    parts: tuple[tuple[str, int], ...] = ()  # (file name, offset in code) of a joined source
-
-
-@dataclass(eq=False)
-class Pair:
-    """Two documents and how much of each is found in the other."""
-
-    a: Document
-    b: Document
-    share_a: float  # fraction of a's code (tokens) found in b
-    share_b: float
-    tokens: int  # matched tokens of a
-    prints: tuple[CodeFingerprint, CodeFingerprint] = field(repr=False)
-
-    @cached_property
-    def _slices(self) -> tuple[np.ndarray, np.ndarray]:
-        return compare_files(*self.prints)[2]
-
-    @property
-    def slices_a(self) -> np.ndarray:
-        """Where the matches lie in a's code: an array of [starts, ends] (characters)."""
-        return self._slices[0]
-
-    @property
-    def slices_b(self) -> np.ndarray:
-        return self._slices[1]
-
-    @property
-    def score(self) -> float:
-        """The ranking score: for two submissions the larger share (a short answer copied
-        into a long one still shows), against the course or the solution the share of the
-        submission."""
-        if self.b.kind == SUBMISSION:
-            return max(self.share_a, self.share_b)
-        return self.share_a
-
-
-@dataclass
-class Report:
-    assignment: str
-    pairs: list[Pair]  # every pair sharing code, best first
-    threshold: float
-    submissions: int
-    references: list[str]
-    problems: dict[str, str]  # student -> why their notebook was not read
-    seconds: float
-    html: Path | None = None
-    csv: Path | None = None
-
-    @property
-    def flagged(self) -> list[Pair]:
-        return [p for p in self.pairs if p.score >= self.threshold]
 
 
 # ------------------------------------------------------------------ reading code
-
-
-def _cell_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def solution_code(nb, solution_ids=(), release_sources=frozenset()) -> str:
@@ -131,54 +64,45 @@ def solution_code(nb, solution_ids=(), release_sources=frozenset()) -> str:
         if cell.get("cell_type") != "code":
             continue
         meta = cell.get("metadata", {}).get("nbgrader")
-        if is_solution(cell) or (_cell_id(cell) in solution_ids):
+        if is_solution(cell) or (grade_id(cell) in solution_ids):
             parts.append(cell.source)
         elif not meta and cell.source.strip() and cell.source not in release_sources:
             parts.append(cell.source)
     return "\n\n\n".join(p.rstrip() for p in parts) + "\n" if parts else ""
 
 
-def _notebooks(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
-
-
 def _read(path: Path):
     return nbformat.read(path, as_version=nbformat.NO_CONVERT)
 
 
-def instructor(root: Path, assignment: str) -> tuple[str, set[str]]:
+def instructor(config: Config, assignment: str) -> tuple[str, set[str]]:
     """Return the instructor's solution code and the grade_ids of its solution cells."""
-    folder = root / "source" / assignment
-    nbs = [_read(p) for p in _notebooks(folder)]
+    nbs = [_read(p) for p in course_notebooks(config, "source", assignment).get(".", [])]
     if not nbs:
-        raise FileNotFoundError(f"no notebook in {folder}")
-    ids = {_cell_id(c) for nb in nbs for c in nb.cells if is_solution(c)} - {None}
+        raise FileNotFoundError(f"no notebook in {course_folder(config, 'source', assignment)}")
+    ids = {grade_id(c) for nb in nbs for c in nb.cells if is_solution(c)} - {None}
     return "".join(solution_code(nb) for nb in nbs), ids
 
 
-def release(root: Path, assignment: str) -> tuple[str, frozenset[str]]:
+def release(config: Config, assignment: str) -> tuple[str, frozenset[str]]:
     """Return the release's solution code (the boilerplate) and the sources of all its cells."""
-    folder = root / "release" / assignment
-    nbs = [_read(p) for p in _notebooks(folder)]
+    nbs = [_read(p) for p in course_notebooks(config, "release", assignment).get(".", [])]
     if not nbs:
-        raise FileNotFoundError(f"no notebook in {folder}: run nbgrader generate_assignment "
-                                f"{assignment} first")
+        raise FileNotFoundError(f"no notebook in {course_folder(config, 'release', assignment)}"
+                                f": run nbgrader generate_assignment {assignment} first")
     sources = frozenset(c.source for nb in nbs for c in nb.cells)
     return "".join(solution_code(nb) for nb in nbs), sources
 
 
-def submissions(root: Path, assignment: str, solution_ids=(), release_sources=frozenset()
-                ) -> tuple[dict[str, str], dict[str, str]]:
+def submissions(config: Config, assignment: str, solution_ids=(),
+                release_sources=frozenset()) -> tuple[dict[str, str], dict[str, str]]:
     """Return ({student: solution code}, {student: why it could not be read})."""
     codes, problems = {}, {}
-    base = root / "submitted"
-    for folder in sorted(base.glob(f"*/{assignment}")) if base.is_dir() else []:
-        student = folder.parent.name
+    for student, paths in course_notebooks(config, "submitted", assignment, "*").items():
         refused = student_id_problem(student)
         if refused:  # as `grade` does: shown (escaped) among the problems, never compared
             problems[student] = refused
             continue
-        paths = _notebooks(folder)
         if not paths:
             problems[student] = "no notebook"
             continue
@@ -296,9 +220,9 @@ def run(assignment: str, root: Path | str | None = None, threshold: float | None
     if threshold is not None:
         conf.threshold = threshold
     t0 = time.perf_counter()
-    boilerplate, release_sources = release(root, assignment)
-    reference, ids = instructor(root, assignment)
-    codes, problems = submissions(root, assignment, ids, release_sources)
+    boilerplate, release_sources = release(course.config, assignment)
+    reference, ids = instructor(course.config, assignment)
+    codes, problems = submissions(course.config, assignment, ids, release_sources)
     refs = [Document("instructor's solution", SOLUTION, reference), course_package()]
     docs = [Document(s, SUBMISSION, c) for s, c in codes.items()] + refs
     pairs = compare(docs, boilerplate, conf.noise, conf.guarantee)

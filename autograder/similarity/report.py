@@ -19,7 +19,7 @@ from autograder.export import write_rows
 from autograder.sanitize import policy_meta
 
 if TYPE_CHECKING:
-    from autograder.similarity import Document, Pair, Report
+    from autograder.similarity.documents import Document, Pair, Report
 
 __all__ = ["write_csv", "write_html"]
 
