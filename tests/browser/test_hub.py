@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 from test_lab_instructor import ANSWER, FAILING, WRITTEN, _points
 from test_lab_student import _nbgrader_menu
 
-from autograder import demo
+from autograder.course_build import demo
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the hub must run as root to "
                                 "start servers as other users (CI runs as root)")
