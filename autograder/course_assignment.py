@@ -64,8 +64,7 @@ class CourseAssignment:
                                f"{str(e).splitlines()[0]}") from None
 
     def _read_sources(self) -> None:
-        source_dir = Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
-                                                     self.assignment))
+        source_dir = self.source_dir
         self.source_notebooks_text = {}
         self.source_notebooks = {}
         for name in self.notebook_names:
@@ -98,7 +97,14 @@ class CourseAssignment:
                                + "".join(f"; {why}" for why in self.refused.values()))
         return found
 
+    @property
+    def source_dir(self) -> Path:
+        return Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
+                                               self.assignment))
 
+    def autograded_dir(self, student: str) -> Path:
+        return Path(self.coursedir.format_path(self.coursedir.autograded_directory, student,
+                                               self.assignment))
 
     def submitted_dir(self, student: str) -> Path:
         return Path(self.coursedir.format_path(self.coursedir.submitted_directory, student,
@@ -127,8 +133,7 @@ class CourseAssignment:
                     grade.auto_score = 0.0
                     grade.needs_manual_grade = False
             gb.db.commit()
-        out = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student,
-                                              self.assignment))
+        out = self.autograded_dir(student)
         if out.exists():
             shutil.rmtree(out)
 

@@ -44,7 +44,7 @@ from autograder.config import (  # noqa: F401 - the grader's public names, in on
     safe_url,
 )
 from autograder.course_assignment import CourseAssignment
-from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
+from autograder.preprocessors import StudentRun, autograde_preprocessors
 from autograder.results import StudentResult, summary_table
 from autograder.sandbox.confinement import Limits, check_sandbox
 from autograder.selfcheck import self_check
@@ -148,6 +148,22 @@ class Grader:
         res.status = "skipped"
         return res
 
+    def _execute(self, runner: Runner) -> Callable:
+        """The function :class:`~autograder.preprocessors.SandboxedExecute` runs a notebook
+        with: on a worker, without the gradebook lock (other students' gradebook I/O goes on
+        meanwhile), which it takes back before nbgrader continues."""
+        def execute(nb, student: str, notebook: str):
+            self.lock.release()
+            try:
+                return runner.run_student(nb, student, notebook)
+            finally:
+                self.lock.acquire()
+                # nbgrader's utils.setenv deletes NBGRADER_EXECUTION when the execution
+                # block ends (it never restores a previous value); another student's block
+                # may have deleted it meanwhile, so put it back while we hold the lock.
+                os.environ["NBGRADER_EXECUTION"] = "autograde"
+        return execute
+
     def grade_student(self, student: str, runner: Runner) -> StudentResult:
         t0 = time.monotonic()
         res = StudentResult(student, "graded")
@@ -185,32 +201,32 @@ class Grader:
         res.score, res.max_score = self.course.scores(student)
         return digest
 
-    def _student_config(self, student: str, runner: Runner) -> Config:
+    def _student_config(self, student: str) -> Config:
         cfg = Config()
         cfg.merge(self.cfg)
         cfg.CourseDirectory.submitted_directory = str(self.stage_root / student)
         cfg.CourseDirectory.assignment_id = self.assignment
         cfg.CourseDirectory.student_id = student
-        cfg.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
-        cfg.SandboxedExecute.runner_id = runner.key
-        cfg.JudgeScores.runner_id = runner.key
         cfg.OverwriteCells.add_missing_cells = False
         return cfg
 
     def _autograde(self, student: str, runner: Runner, res: StudentResult) -> bool:
         """Run nbgrader's Autograde on the staged submission; False on a machine error."""
-        cfg = self._student_config(student, runner)
-        runner.start_student()
+        cfg = self._student_config(student)
+        run = StudentRun(student)
+        execute = self._execute(runner)
         cwd = os.getcwd()
         with _student_log(self.root, self.assignment, student) as (log, collector, log_path):
             converter = Autograde(coursedir=CourseDirectory(config=cfg), config=cfg, log=log)
+            converter.autograde_preprocessors = autograde_preprocessors(
+                run, lambda nb, notebook: execute(nb, student, notebook), cfg)
             converter.force = True
             try:
                 converter.start()
             except Exception as e:
-                if runner.local.machine_error:
+                if run.machine_error:
                     res.status = "failed"
-                    res.messages.append(f"grader error: {runner.local.machine_error}")
+                    res.messages.append(f"grader error: {run.machine_error}")
                     return False
                 errors = [line.strip().splitlines()[-1] for line in collector.lines
                           if "Traceback" in line] or [str(e)]
@@ -220,14 +236,14 @@ class Grader:
                 self.course.zero_submission(student)
             finally:
                 os.chdir(cwd)
-        self._collect(runner, res)
+        self._collect(run, res)
         return True
 
     @staticmethod
-    def _collect(runner: Runner, res: StudentResult) -> None:
+    def _collect(run: StudentRun, res: StudentResult) -> None:
         """Add the tests and events of the student's notebooks to their result."""
-        for nb_id, r in sorted(runner.local.results.items()):
-            tests = runner.local.tests.get(nb_id, {})
+        for nb_id, r in sorted(run.results.items()):
+            tests = run.tests.get(nb_id, {})
             res.tests_total += len(tests)
             res.tests_passed += sum(1 for v in tests.values() if v.passed)
             res.messages.extend(f"{nb_id}: {e}" for e in r.events)
@@ -257,12 +273,16 @@ class Grader:
             except (OSError, TimeoutError) as e:
                 raise GradingError(f"cannot reach the Dask scheduler at {self.scheduler}: "
                                    f"{e}") from None
-            runner = Runner(self, lambda fn, task: client.submit(fn, task, pure=False))
+            runner = self._runner(lambda fn, task: client.submit(fn, task, pure=False))
             return runner, max(1, sum(client.nthreads().values())) + 1, client.close
         n = min(self.workers, n_students)
         pool = LocalPool(n, self.judge is None, max(4096, 2 * self.limits.memory_mb) * 2**20,
                          warm_kernels=not self.unsafe_no_sandbox)
-        return Runner(self, pool.submit), n + 1, pool.shutdown
+        return self._runner(pool.submit), n + 1, pool.shutdown
+
+    def _runner(self, submit: Callable) -> Runner:
+        return Runner(self.course, submit, limits=self.limits,
+                      unsafe_no_sandbox=self.unsafe_no_sandbox, judge=self.judge)
 
     def run(self) -> list[StudentResult]:
         if not self.unsafe_no_sandbox:
@@ -274,10 +294,9 @@ class Grader:
             return sorted(results, key=lambda r: r.student)
         runner, n_threads, close = self._start_workers(len(todo))
         try:  # the instructor's solution first: a broken environment grades nobody
-            self_check(self, runner, todo)
+            self_check(self.course, runner, todo)
         except BaseException:
             close()
-            runner.close()
             raise
         bar = None
         if self.progress:
@@ -299,7 +318,6 @@ class Grader:
             if bar is not None:
                 bar.close()
             close()
-            runner.close()
         results.sort(key=lambda r: r.student)
         return results
 

@@ -17,19 +17,11 @@ import nbformat
 
 from autograder import checks
 from autograder.cells import check_calls_in, grade_id, test_cells
+from autograder.results import Verdict
 
 __all__ = ["Verdict", "CheckCall", "check_calls", "judge_notebook"]
 
 MISSING = "did not run (the cell raised or timed out before this check)"
-
-
-@dataclass
-class Verdict:
-    """The result of one autograded test cell."""
-
-    grade_id: str
-    passed: bool
-    message: str
 
 
 @dataclass
@@ -89,7 +81,7 @@ def judge_notebook(source_notebook: Path, record_dir: Path, seed: int) -> dict[s
     verdicts = {}
     for gid, calls in check_calls(nb).items():
         if not calls:
-            verdicts[gid] = Verdict(gid, False, "this test cell calls no trusted check")
+            verdicts[gid] = Verdict(False, "this test cell calls no trusted check")
             continue
         messages, passed = [], True
         for call in calls:
@@ -97,5 +89,5 @@ def judge_notebook(source_notebook: Path, record_dir: Path, seed: int) -> dict[s
             passed &= ok
             if not ok:
                 messages.append(("hidden check " if call.hidden else "") + msg)
-        verdicts[gid] = Verdict(gid, passed, "\n".join(messages) if messages else "passed")
+        verdicts[gid] = Verdict(passed, "\n".join(messages) if messages else "passed")
     return verdicts

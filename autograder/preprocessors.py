@@ -1,4 +1,6 @@
-"""The two nbconvert preprocessors the grader swaps into nbgrader's ``Autograde``.
+"""The two nbconvert preprocessors the grader swaps into nbgrader's ``Autograde``, made
+for one student at a time (:func:`autograde_preprocessors`), and the :class:`StudentRun`
+they fill for the grader.
 
 * :class:`SandboxedExecute` replaces nbgrader's ``Execute``: it ships the sanitized
   notebook to a worker (:mod:`autograder.workers`), which runs it in a sandbox and
@@ -9,7 +11,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass, field
+from typing import Callable
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -22,29 +25,45 @@ from nbgrader.preprocessors import (
     NbGraderPreprocessor,
     SaveAutoGrades,
 )
-from traitlets import Unicode
+from traitlets import Callable as CallableTrait
+from traitlets import Instance
 
 from autograder.cells import grade_id
-from autograder.task import TaskResult, TestVerdict
-from autograder.workers import RUNNERS, Runner
+from autograder.results import Verdict
+from autograder.task import TaskResult
+from autograder.workers import WorkerError
 
-__all__ = ["SandboxedExecute", "JudgeScores", "AUTOGRADE_PREPROCESSORS"]
-
-
-class _WithRunner(NbGraderPreprocessor):
-    runner_id = Unicode("", help="key of this run's Runner in RUNNERS").tag(config=True)
-
-    @property
-    def runner(self) -> Runner:
-        return RUNNERS[self.runner_id]
+__all__ = ["StudentRun", "SandboxedExecute", "JudgeScores", "autograde_preprocessors"]
 
 
-class SandboxedExecute(_WithRunner):
+@dataclass
+class StudentRun:
+    """What the grading of one student's notebooks gives back to the grader.
+
+    nbgrader's ``Autograde`` calls the preprocessors once per notebook and returns nothing;
+    the two preprocessors below, made for this one student, put here what the grader reads
+    when ``Autograde`` is done.
+    """
+
+    student: str
+    results: dict[str, TaskResult] = field(default_factory=dict)  # notebook -> worker's result
+    tests: dict[str, dict[str, Verdict]] = field(default_factory=dict)  # notebook -> cells
+    machine_error: str | None = None  # why no notebook could be run, if not the student's
+
+
+class SandboxedExecute(NbGraderPreprocessor):
     """Execute the notebook in a sandbox on a worker and keep the judge's verdicts."""
 
+    execute = CallableTrait(help="(notebook, notebook id) -> the worker's TaskResult")
+    student_run = Instance(StudentRun, help="this student's StudentRun")
+
     def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        result = self.runner.run(nb, info["student"], info["assignment"], info["notebook"])
+        notebook = resources["nbgrader"]["notebook"]
+        try:
+            result = self.execute(nb, notebook)
+        except WorkerError as e:
+            self.student_run.machine_error = str(e)
+            raise
         executed = nbformat.reads(result.notebook, as_version=4)
         # Keep our own cells (metadata, sources) and take only what execution produced.
         if len(executed.cells) == len(nb.cells):
@@ -52,55 +71,59 @@ class SandboxedExecute(_WithRunner):
                 if mine.cell_type == "code":
                     mine.outputs = theirs.get("outputs", [])
                     mine.execution_count = theirs.get("execution_count")
-        resources.setdefault("autograder", {})[info["notebook"]] = result
-        self.runner.local.results[info["notebook"]] = result
+        self.student_run.results[notebook] = result
         return nb, resources
 
 
-def _missing_verdict(result: TaskResult) -> TestVerdict:
+def _missing_verdict(result: TaskResult) -> Verdict:
     """The verdict of a test cell the judge said nothing about."""
     if result.judge_error:
-        return TestVerdict(False, f"the grader could not judge this notebook: "
-                                  f"{result.judge_error}")
-    return TestVerdict(False, "this test did not run (no result recorded)")
+        return Verdict(False, f"the grader could not judge this notebook: "
+                              f"{result.judge_error}")
+    return Verdict(False, "this test did not run (no result recorded)")
 
 
-class JudgeScores(_WithRunner):
+class JudgeScores(NbGraderPreprocessor):
     """Score every test cell from the judge's verdict (after ``SaveAutoGrades``)."""
+
+    student_run = Instance(StudentRun, help="this student's StudentRun")
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        result: TaskResult = resources["autograder"][info["notebook"]]
+        result = self.student_run.results[info["notebook"]]
         default = _missing_verdict(result)
         with Gradebook(info["db_url"]) as gb:
             source_nb = gb.find_notebook(info["notebook"], info["assignment"])
             solutions = {c.name for c in source_nb.solution_cells}
             tests = {c.name for c in source_nb.grade_cells
                      if c.cell_type == "code" and c.name not in solutions}
+            verdicts = {gid: result.verdicts.get(gid, default) for gid in sorted(tests)}
             sub = gb.find_submission_notebook(info["notebook"], info["assignment"],
                                               info["student"])
             for grade in sub.grades:
-                if grade.name in tests:
-                    v = result.verdicts.get(grade.name, default)
-                    grade.auto_score = grade.max_score if v.passed else 0.0
+                if grade.name in verdicts:
+                    grade.auto_score = grade.max_score if verdicts[grade.name].passed else 0.0
                     grade.needs_manual_grade = False
             gb.db.commit()
         for cell in nb.cells:
             gid = grade_id(cell)
-            if gid in tests:
-                cell.metadata["autograder"] = asdict(result.verdicts.get(gid, default))
-        self.runner.local.tests[info["notebook"]] = {
-            gid: result.verdicts.get(gid, default) for gid in sorted(tests)}
+            if gid in verdicts:
+                cell.metadata["autograder"] = verdicts[gid].to_metadata()
+        self.student_run.tests[info["notebook"]] = verdicts
         return nb, resources
 
 
-AUTOGRADE_PREPROCESSORS = [
-    SandboxedExecute,
-    IgnorePattern,
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,
-    JudgeScores,
-    AssignLatePenalties,
-    CheckCellMetadata,
-]
+def autograde_preprocessors(run: StudentRun, execute: Callable, config) -> list:
+    """nbgrader's ``Autograde`` preprocessors with ``Execute`` swapped for
+    :class:`SandboxedExecute` and :class:`JudgeScores` after ``SaveAutoGrades``; the two are
+    made for one student (``run``), the others from their configured classes."""
+    return [
+        SandboxedExecute(execute=execute, student_run=run, config=config),
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        JudgeScores(student_run=run, config=config),
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]

@@ -1,12 +1,46 @@
-"""The result of grading one student, and the plain-text table of a whole run."""
+"""What grading produces: the verdict on a test cell, the result of one student, and the
+plain-text table of a whole run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from autograder.sanitize import shown
 
-__all__ = ["StudentResult", "summary_table"]
+__all__ = ["Verdict", "StudentResult", "summary_table"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judge's verdict on one autograded test cell.
+
+    The one shape a verdict has from the judge (:mod:`autograder.judge`) through the
+    worker's :class:`~autograder.task.TaskResult` to the gradebook score
+    (:class:`autograder.preprocessors.JudgeScores`), the cell's ``autograder`` metadata in
+    ``autograded/`` and the feedback page (:mod:`autograder.feedback.generate`).
+    """
+
+    passed: bool
+    message: str = ""
+
+    def to_metadata(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, answer: Any) -> "Verdict":
+        """The verdict of a judge's answer: a Verdict, the metadata dict, or any object
+        with ``passed`` (and ``message``), as a stand-in judge may return."""
+        if isinstance(answer, cls):
+            return answer
+        if isinstance(answer, dict):
+            return cls(bool(answer["passed"]), str(answer.get("message") or ""))
+        return cls(bool(getattr(answer, "passed")), str(getattr(answer, "message", "") or ""))
+
+    def shown(self) -> str:
+        """The line a student reads under the test cell."""
+        return ("PASSED" if self.passed else "FAILED") + (
+            f": {self.message}" if self.message else "")
 
 
 @dataclass

@@ -20,22 +20,23 @@ from autograder.cells import grade_id, is_test, test_cells
 from autograder.checks.framework import VISIBLE_SEED
 from autograder.config import GradingError
 from autograder.seeds import student_seed
-from autograder.task import GradingTask, TaskResult, run_task
+from autograder.task import TaskResult
+from autograder.workers import WorkerError
 
 if TYPE_CHECKING:
-    from autograder.workers import GradingRun, Runner
+    from autograder.course_assignment import CourseAssignment
+    from autograder.workers import Runner
 
 __all__ = ["STUDENT_SEEDS", "self_check"]
 
 STUDENT_SEEDS = 2  # students whose seeds the instructor's solution is also graded with
 
 
-def _tasks(grader: "GradingRun", students: list[str]) -> list[GradingTask]:
-    seeds = [VISIBLE_SEED] + [student_seed(s, grader.assignment)
+def _runs(course: "CourseAssignment", students: list[str]) -> list[tuple[str, int]]:
+    """(notebook, seed) of every run: the visible seed and those of the first students."""
+    seeds = [VISIBLE_SEED] + [student_seed(s, course.assignment)
                               for s in students[:STUDENT_SEEDS]]
-    return [GradingTask(notebook=text, notebook_id=nb_id, source_notebook=text, seed=seed,
-                        limits=grader.limits, unsafe_no_sandbox=grader.unsafe_no_sandbox)
-            for nb_id, text in sorted(grader.source_notebooks_text.items())
+    return [(nb_id, seed) for nb_id in sorted(course.source_notebooks)
             for seed in dict.fromkeys(seeds)]
 
 
@@ -52,14 +53,15 @@ def _errors(notebook: str, where: str) -> list[str]:
     return []
 
 
-def _failures(grader: "GradingRun", task: GradingTask, result: TaskResult | Exception) -> list[str]:
-    where = f"{task.notebook_id}.ipynb with seed {task.seed}"
-    if isinstance(result, Exception):
-        return [f"{where}: the worker failed: {type(result).__name__}: {result}"]
+def _failures(course: "CourseAssignment", nb_id: str, seed: int,
+              result: TaskResult | WorkerError) -> list[str]:
+    where = f"{nb_id}.ipynb with seed {seed}"
+    if isinstance(result, WorkerError):
+        return [f"{where}: {result}"]
     if result.judge_error:
         return [f"{where}: the judge failed: {result.judge_error}"]
     out = _errors(result.notebook, where)
-    for cell in test_cells(grader.source_notebooks[task.notebook_id]):
+    for cell in test_cells(course.source_notebooks[nb_id]):
         gid = grade_id(cell)
         verdict = result.verdicts.get(gid)
         if verdict is None or not verdict.passed:
@@ -68,23 +70,26 @@ def _failures(grader: "GradingRun", task: GradingTask, result: TaskResult | Exce
     return out
 
 
-def self_check(grader: "GradingRun", runner: "Runner", students: list[str]) -> None:
-    """Grade the instructor's solution like a student's; raise GradingError unless it
-    earns every autograded point. The judge is always the real one."""
-    tasks = _tasks(grader, students)
+def self_check(course: "CourseAssignment", runner: "Runner", students: list[str]) -> None:
+    """Grade the instructor's solution like a student's, through :meth:`Runner.run` (the
+    source folder's other files beside it); raise GradingError unless it earns every
+    autograded point. The judge is always the real one."""
+    runs = _runs(course, students)
 
-    def run(task: GradingTask) -> TaskResult | Exception:
+    def run(nb_id: str, seed: int) -> TaskResult | WorkerError:
         try:
-            return runner.submit(run_task, task).result()
-        except Exception as e:  # reported with the rest
+            return runner.run(course.source_notebooks[nb_id], nb_id, seed=seed,
+                              work=course.source_dir, real_judge=True)
+        except WorkerError as e:  # reported with the rest
             return e
 
-    with ThreadPoolExecutor(len(tasks)) as pool:
-        results = list(pool.map(run, tasks))
-    failures = [f for task, r in zip(tasks, results) for f in _failures(grader, task, r)]
+    with ThreadPoolExecutor(len(runs)) as pool:
+        results = list(pool.map(lambda r: run(*r), runs))
+    failures = [f for (nb_id, seed), r in zip(runs, results)
+                for f in _failures(course, nb_id, seed, r)]
     if failures:
         raise GradingError(
-            f"the instructor's solution (source/{grader.assignment}/) does not earn every "
+            f"the instructor's solution (source/{course.assignment}/) does not earn every "
             "autograded point in the grading sandbox, so no student was graded and nothing "
             "was written to the gradebook:\n  " + "\n  ".join(failures[:12])
             + (f"\n  ... and {len(failures) - 12} more" if len(failures) > 12 else "")

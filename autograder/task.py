@@ -12,12 +12,13 @@ import os
 import tempfile
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import nbformat
 
+from autograder.results import Verdict
 from autograder.sandbox.confinement import (
     NO_SANDBOX_MESSAGE,
     Limits,
@@ -28,26 +29,7 @@ from autograder.sandbox.confinement import (
 )
 from autograder.sandbox.kernel import execute_notebook
 
-__all__ = ["GradingTask", "TaskResult", "TestVerdict", "run_task", "copy_records"]
-
-
-@dataclass(frozen=True)
-class TestVerdict:
-    """The judge's verdict on one autograded test cell."""
-
-    passed: bool
-    message: str = ""
-
-    @classmethod
-    def of(cls, v: Any) -> "TestVerdict":
-        """Return the verdict of a judge's answer (a Verdict, a dict, any object)."""
-        if isinstance(v, dict):
-            d = v
-        elif hasattr(v, "__dataclass_fields__"):
-            d = asdict(v)
-        else:
-            d = {"passed": getattr(v, "passed"), "message": getattr(v, "message", "")}
-        return cls(bool(d["passed"]), str(d.get("message") or ""))
+__all__ = ["GradingTask", "TaskResult", "run_task", "copy_records"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +51,7 @@ class TaskResult:
     """What a worker sends back: the executed notebook and the verdicts."""
 
     notebook: str  # the executed notebook, JSON text
-    verdicts: dict[str, TestVerdict]
+    verdicts: dict[str, Verdict]  # test cell grade id -> verdict
     events: list[str]
     judge_error: str | None
     seconds: float
@@ -126,7 +108,7 @@ def _judge(task: GradingTask, trusted: Path, records: Path):
     source.write_text(task.source_notebook)
     try:
         judge = _load_judge(task.judge)
-        return {gid: TestVerdict.of(v) for gid, v in
+        return {gid: Verdict.of(v) for gid, v in
                 judge(source, records, task.seed).items()}, None
     except Exception as e:  # a broken judge must not stop the batch
         return {}, f"{type(e).__name__}: {e}"

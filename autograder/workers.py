@@ -8,69 +8,52 @@ a Dask cluster; either runs :func:`autograder.task.run_task` and sends back a
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Callable
 
 import nbformat
 
+from autograder.course_assignment import CourseAssignment
 from autograder.sandbox.confinement import Limits, SandboxError, own_uids
 from autograder.seeds import student_seed
 from autograder.task import GradingTask, TaskResult, run_task
 
-__all__ = ["RUNNERS", "GradingRun", "Runner", "LocalPool"]
+__all__ = ["Runner", "WorkerError", "LocalPool"]
 
 FILES_BUDGET = 64 * 2**20  # bytes of a submission's other files sent with its notebook
 
-RUNNERS: dict[str, "Runner"] = {}
 
-
-class GradingRun(Protocol):
-    """What a :class:`Runner` and the self-check read of one grading run
-    (:class:`autograder.grade.Grader`, which imports this module, not the reverse)."""
-
-    assignment: str
-    coursedir: Any  # nbgrader's CourseDirectory
-    source_notebooks: dict[str, Any]  # notebook id -> the instructor's source notebook
-    source_notebooks_text: dict[str, str]
-    limits: Limits
-    unsafe_no_sandbox: bool
-    judge: Callable | None
-    lock: threading.Lock
+class WorkerError(Exception):
+    """A notebook could not be run or judged for a reason that is not the student's: the
+    sandbox is missing, a worker died or could not be reached."""
 
 
 class Runner:
-    """Sends notebooks to the workers; shared by the student threads of one run.
+    """Sends one notebook at a time to the workers and returns what they send back.
 
-    nbgrader calls :meth:`run` (through ``SandboxedExecute``) while the grader holds its
-    gradebook lock; the lock is released while the worker runs, so that other students'
-    gradebook I/O can go on, and taken back before nbgrader continues.
+    Every notebook takes this one path: a student's, through nbgrader's ``Autograde``
+    (:class:`autograder.preprocessors.SandboxedExecute`), and the instructor's solution in
+    the self-check (:mod:`autograder.selfcheck`). Shared by the student threads of a run;
+    it holds no per-student state.
     """
 
-    def __init__(self, grader: GradingRun, submit: Callable):
-        self.grader = grader
-        self.submit = submit
-        self.local = threading.local()
-        self.key = f"runner-{id(self)}"
-        RUNNERS[self.key] = self
+    def __init__(self, course: CourseAssignment, submit: Callable, *, limits: Limits,
+                 unsafe_no_sandbox: bool = False, judge: Callable | None = None):
+        self.course = course
+        self.submit = submit  # (function, task) -> an object whose result() waits for it
+        self.limits = limits
+        self.unsafe_no_sandbox = unsafe_no_sandbox
+        self.judge = judge  # None: autograder.judge.judge_notebook
 
-    def start_student(self) -> None:
-        """Reset this thread's results before nbgrader grades a student."""
-        self.local.machine_error = None
-        self.local.results = {}
-        self.local.tests = {}
-
-    def close(self) -> None:
-        RUNNERS.pop(self.key, None)
-
-    def _files(self, work: Path) -> dict[str, bytes]:
+    @staticmethod
+    def _files(work: Path | None) -> dict[str, bytes]:
         files, budget = {}, FILES_BUDGET
-        for p in sorted(work.rglob("*")) if work.is_dir() else []:
+        for p in sorted(work.rglob("*")) if work is not None and work.is_dir() else []:
             if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb":
                 data = p.read_bytes()
                 budget -= len(data)
@@ -79,35 +62,34 @@ class Runner:
                 files[str(p.relative_to(work))] = data
         return files
 
-    def task(self, nb, student: str, assignment: str, notebook: str) -> GradingTask:
-        """Return the task of one notebook of one student."""
-        g = self.grader
-        work = Path(g.coursedir.format_path(g.coursedir.autograded_directory, student,
-                                            assignment))
+    def task(self, nb, notebook: str, *, seed: int, work: Path | None,
+             real_judge: bool = False) -> GradingTask:
+        """Return the task of one notebook: run with ``seed`` beside the other files of the
+        folder ``work``, judged by the run's judge (the real one if ``real_judge``)."""
         return GradingTask(
             notebook=nbformat.writes(nb), notebook_id=notebook,
-            source_notebook=g.source_notebooks_text[notebook], files=self._files(work),
-            seed=student_seed(student, assignment), limits=g.limits,
-            unsafe_no_sandbox=g.unsafe_no_sandbox, judge=g.judge)
+            source_notebook=self.course.source_notebooks_text[notebook],
+            files=self._files(work), seed=seed, limits=self.limits,
+            unsafe_no_sandbox=self.unsafe_no_sandbox,
+            judge=None if real_judge else self.judge)
 
-    def run(self, nb, student: str, assignment: str, notebook: str) -> TaskResult:
-        task = self.task(nb, student, assignment, notebook)
-        lock = self.grader.lock
-        lock.release()
+    def run(self, nb, notebook: str, *, seed: int, work: Path | None,
+            real_judge: bool = False) -> TaskResult:
+        """Run and judge one notebook on a worker; raise :class:`WorkerError` if that fails
+        for a reason of the machine."""
+        task = self.task(nb, notebook, seed=seed, work=work, real_judge=real_judge)
         try:
             return self.submit(run_task, task).result()
         except SandboxError as e:
-            self.local.machine_error = str(e)
-            raise
+            raise WorkerError(str(e)) from None
         except Exception as e:
-            self.local.machine_error = f"worker failed: {type(e).__name__}: {e}"
-            raise
-        finally:
-            lock.acquire()
-            # nbgrader's utils.setenv deletes NBGRADER_EXECUTION when the execution block
-            # ends (it never restores a previous value); another student's block may have
-            # deleted it meanwhile, so put it back while we hold the lock.
-            os.environ["NBGRADER_EXECUTION"] = "autograde"
+            raise WorkerError(f"worker failed: {type(e).__name__}: {e}") from None
+
+    def run_student(self, nb, student: str, notebook: str) -> TaskResult:
+        """Run and judge one notebook of a student (nbgrader has copied the submission's
+        other files to its autograded folder)."""
+        return self.run(nb, notebook, seed=student_seed(student, self.course.assignment),
+                        work=self.course.autograded_dir(student))
 
 
 class LocalPool:

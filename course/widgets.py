@@ -107,9 +107,10 @@ def gradient_depth_explorer(norms, depths, names, first="sigmoid"):
 def backward_stepper(root):
     """Walk the backward pass of a scalar `Value` one local rule at a time with a slider."""
     from course.autodiff import _topological
+    from course.graph_plots import plot_backward_step
 
     rules = sum(1 for n in _topological(root) if n._prev)
-    return interact_plot(lambda step: plots.plot_backward_step(root, step),
+    return interact_plot(lambda step: plot_backward_step(root, step),
                          step=ipywidgets.IntSlider(value=0, min=0, max=rules,
                                                    description="step"))
 

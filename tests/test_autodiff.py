@@ -9,7 +9,8 @@ import pytest
 from autograd import grad as autograd_grad
 from matplotlib.figure import Figure
 
-from course.autodiff import Value, draw_graph, zero_grad
+from course.autodiff import Value, zero_grad
+from course.graph_plots import draw_graph
 
 # The same expression is written once and evaluated with three sets of operations:
 # the engine under test, plain floats (math module) and the autograd package.

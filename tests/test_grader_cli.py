@@ -11,7 +11,7 @@ import pytest
 from fixtures.grader import gradertools as gt
 
 from autograder.grade import grade
-from autograder.judge import Verdict
+from autograder.results import Verdict
 
 WRONG_RELU = "def relu(z):\n    return np.abs(z)\n\n\ndef relu_grad(z):\n    return 1 + 0 * z\n"
 
@@ -111,11 +111,11 @@ def test_rerun_skips_unchanged_submissions_force_regrades(course, cli):
 
 
 def judge_always_pass(source, record_dir, seed):
-    return {g: Verdict(g, True, "stand-in: pass") for g in gt.POINTS}
+    return {g: Verdict(True, "stand-in: pass") for g in gt.POINTS}
 
 
 def judge_always_fail(source, record_dir, seed):
-    return {g: Verdict(g, False, "stand-in: fail") for g in gt.POINTS}
+    return {g: Verdict(False, "stand-in: fail") for g in gt.POINTS}
 
 
 @pytest.mark.sandbox

@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import to_rgb, to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from course import activations, plots  # noqa: E402
+from course import activations, graph_plots, plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -275,12 +275,13 @@ EVERY_PLOT = {
     "plot_scaling": lambda: plots.plot_scaling([1, 2], {"a": [1, 2], "b": [2, 1]}),
     "plot_linear_regions": lambda: plots.plot_linear_regions(
         [0, 1, 2, 3], [0, 1, 0, 1], [[0], [0], [1], [1]]),
-    "plot_backward_step": lambda: plots.plot_backward_step(_value_graph(), 1),
+    "plot_backward_step": lambda: graph_plots.plot_backward_step(_value_graph(), 1),
 }
 
 
 def test_every_plotting_function_is_covered_by_the_label_check():
-    public = {name for name in dir(plots) if name.startswith("plot_")}
+    public = {name for module in (plots, graph_plots) for name in dir(module)
+              if name.startswith("plot_")}
     assert public == set(EVERY_PLOT)
 
 

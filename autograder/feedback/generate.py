@@ -30,6 +30,7 @@ from autograder.cells import is_test
 from autograder.config import STATE_DIR, GradingError, open_course
 from autograder.feedback.hidden_tests import strip_hidden_tests
 from autograder.feedback.math_ml import MathToMathML
+from autograder.results import Verdict
 from autograder.sanitize import safe_rendering
 
 
@@ -45,10 +46,9 @@ class HideHiddenTests(NbGraderPreprocessor):
         source_nb = nbformat.read(src, 4) if src.is_file() else None
         nb = strip_hidden_tests(nb, source_nb)
         for cell in nb.cells:
-            verdict = cell.metadata.get("autograder")
-            if is_test(cell) and verdict is not None:
-                text = ("PASSED" if verdict["passed"] else "FAILED") + (
-                    f": {verdict['message']}" if verdict.get("message") else "")
+            recorded = cell.metadata.get("autograder")
+            if is_test(cell) and recorded is not None:
+                text = Verdict.of(recorded).shown()
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                        text=text + "\n")]
         return nb, resources
