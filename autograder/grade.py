@@ -33,31 +33,16 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from autograder.config import (  # noqa: F401 - the grader's public names, in one place
-    STATE_DIR,
-    GradingError,
-    find_course_root,
-    limits_from_config,
-    load_config,
-    normalize_db_url,
-    open_course,
-    safe_url,
-)
+from autograder.config import STATE_DIR, GradingError, limits_from_config, open_course
 from autograder.course_assignment import CourseAssignment
 from autograder.preprocessors import StudentRun, autograde_preprocessors
 from autograder.results import StudentResult, summary_table
 from autograder.sandbox.confinement import Limits, check_sandbox
 from autograder.selfcheck import self_check
-from autograder.staging import (  # noqa: F401
-    repair_notebook,
-    stage_submission,
-    submission_hash,
-)
+from autograder.staging import stage_submission, submission_hash
 from autograder.workers import LocalPool, Runner
 
-__all__ = ["grade", "summary_table", "Grader", "StudentResult", "GradingError", "STATE_DIR",
-           "find_course_root", "load_config", "normalize_db_url", "limits_from_config",
-           "repair_notebook", "stage_submission", "submission_hash"]
+__all__ = ["grade", "Grader", "GradingError", "StudentResult", "summary_table"]
 
 
 class _ErrorCollector(logging.Handler):
@@ -122,14 +107,6 @@ class Grader:
         self.state_dir = self.root / STATE_DIR / "state" / assignment
         self.stage_root = self.root / STATE_DIR / "staging" / assignment
         self.course = CourseAssignment(self.root, assignment, self.cfg, students)
-        self.coursedir = self.course.coursedir
-        self.db_url = self.course.db_url
-        self.students = self.course.students
-        self.source_notebooks = self.course.source_notebooks
-        self.source_notebooks_text = self.course.source_notebooks_text
-
-    def submitted_dir(self, student: str) -> Path:
-        return self.course.submitted_dir(student)
 
     # -- one student
     def _state_path(self, student: str) -> Path:
@@ -184,7 +161,7 @@ class Grader:
     def _grade_student_locked(self, student: str, runner: Runner,
                               res: StudentResult) -> str | None:
         """Grade one student (holding the lock); return the submission hash to record."""
-        submitted = self.submitted_dir(student)
+        submitted = self.course.submitted_dir(student)
         digest = submission_hash(submitted)
         if not self.force:
             done = self._up_to_date(student, digest)
@@ -192,7 +169,7 @@ class Grader:
                 res.__dict__.update(asdict(done))
                 return None
         stage_sub = self.stage_root / student / student / self.assignment
-        msgs, n = stage_submission(submitted, stage_sub, self.source_notebooks)
+        msgs, n = stage_submission(submitted, stage_sub, self.course.source_notebooks)
         res.messages.extend(msgs)
         if n == 0:
             self.course.zero_submission(student)
@@ -254,9 +231,9 @@ class Grader:
     def _todo(self) -> tuple[list[StudentResult], list[str]]:
         """Return (results of students unchanged since last graded, students to grade)."""
         results, todo = [], []
-        for student in self.students:  # unchanged since last graded: skip, start nothing
+        for student in self.course.students:  # unchanged since last graded: skip, start nothing
             done = None if self.force else self._up_to_date(
-                student, submission_hash(self.submitted_dir(student)))
+                student, submission_hash(self.course.submitted_dir(student)))
             if done is not None:
                 results.append(done)
             else:

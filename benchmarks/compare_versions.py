@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from grade_real import make_class, venv_env  # noqa: E402
+from grade_real import make_course, venv_env  # noqa: E402
 
 SECONDS = re.compile(r"\b\d+(\.\d+)?\s?s\b")
 
@@ -128,14 +128,7 @@ def main() -> int:
     try:
         subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before],
                        cwd=ROOT, check=True, capture_output=True)
-        template = base / "template"
-        template.mkdir()
-        shutil.copy(ROOT / "nbgrader_config.py", template)
-        for a in names:
-            shutil.copytree(ROOT / "source" / a, template / "source" / a)
-            run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force",
-                 "--log-level=WARN"], template, ROOT)
-            make_class(template, a, args.n)
+        template = make_course(base / "template", names, args.n)
         print(f"class: {args.n} students x {len(names)} assignments; before={args.before}")
         old = outcomes(before, template, base / "course-before", names)
         new = outcomes(ROOT, template, base / "course-after", names)

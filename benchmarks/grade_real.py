@@ -202,6 +202,19 @@ def make_class(course: Path, assignment: str, n: int, seed: int = 0) -> dict[str
     return kinds
 
 
+def make_course(template: Path, names: list[str], n: int) -> Path:
+    """A course folder holding the config, the assignments' source and release, and a
+    class of n students handing in each assignment (:func:`make_class`)."""
+    template.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", template)
+    for a in names:
+        shutil.copytree(ROOT / "source" / a, template / "source" / a)
+        run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force",
+             "--log-level=WARN"], template)
+        make_class(template, a, n)
+    return template
+
+
 def venv_env(**extra: str) -> dict[str, str]:
     """os.environ with this interpreter's bin directory first (nbgrader runs `alembic`)."""
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
@@ -253,14 +266,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="grade-real-"))
     sums = {"plain": 0.0, "ours": 0.0}
     try:
-        template = base / "template"
-        template.mkdir()
-        shutil.copy(ROOT / "nbgrader_config.py", template)
-        for a in names:
-            shutil.copytree(ROOT / "source" / a, template / "source" / a)
-            run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force",
-                 "--log-level=WARN"], template)
-            make_class(template, a, args.n)
+        template = make_course(base / "template", names, args.n)
         print(f"students per assignment={args.n} cores={os.cpu_count()} workers={workers}")
         for a in names:
             plain = shutil.copytree(template, base / f"plain-{a}")

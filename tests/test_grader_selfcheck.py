@@ -94,3 +94,37 @@ def test_a_course_outside_the_repository_with_its_own_packages(tmp_path_factory,
     graded = nbformat.read(course / "autograded" / "alice" / "ps1" / "ps1.ipynb", 4)
     printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
     assert "ORIGIN the copy" in printed
+
+
+def test_the_solution_and_the_students_take_the_same_path_to_the_workers(tmp_path_factory,
+                                                                         tmp_path, monkeypatch):
+    """The self-check grades source/ through Runner.run as nbgrader grades a student: with
+    the other files of its folder beside the notebook (here a data file the solution's
+    set-up cell reads, as a student's does from their submission folder)."""
+    from autograder.workers import Runner
+
+    course = gt.new_course(gt.shared_template(tmp_path_factory), tmp_path / "course")
+    _edit_source(course, "setup", "from autograder import checks",
+                 "from autograder import checks\nSCALE = float(open('scale.txt').read())")
+    (course / "source" / gt.ASSIGNMENT / "scale.txt").write_text("2.5")
+    for student in ("alice", "bob"):
+        folder = gt.submit(course, student, gt.student_notebook(
+            course, prelude="SCALE = float(open('scale.txt').read())"))
+        (folder / "scale.txt").write_text("2.5")
+    calls = []
+    real_run = Runner.run
+
+    def run(self, nb, notebook, *, seed, work, real_judge=False):
+        calls.append((Path(work).parts[-3:], real_judge))
+        return real_run(self, nb, notebook, seed=seed, work=work, real_judge=real_judge)
+
+    monkeypatch.setattr(Runner, "run", run)
+    results = grade("ps1", root=course, workers=2, progress=False)
+    assert [(r.student, r.status, r.score) for r in results] == [
+        ("alice", "graded", gt.total(gt.POINTS)), ("bob", "graded", gt.total(gt.POINTS))]
+    source_calls = [c for c in calls if c[0][-2:] == ("source", gt.ASSIGNMENT)]
+    student_calls = sorted(c for c in calls if c[0][0] == "autograded")
+    assert len(source_calls) >= 1 and all(real for _, real in source_calls)
+    assert student_calls == [(("autograded", s, gt.ASSIGNMENT), False)
+                             for s in ("alice", "bob")]
+    assert len(calls) == len(source_calls) + len(student_calls)

@@ -30,6 +30,7 @@ from pathlib import Path
 from classroom import ROOT
 from conftest import free_port
 from playwright.sync_api import Page, expect
+from waiting import wait_until_answers
 
 CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
 PROXY = ROOT / "deploy" / "jupyterhub" / "proxy.sh"
@@ -143,24 +144,14 @@ def _stop_pids(pids) -> None:
 def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float,
               ok: tuple[int, ...] = ()) -> None:
     """Wait until ``url`` answers 200 (or a status in ``ok``) while ``process`` runs."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited ({process.returncode}):\n"
-                               + log.read_text(errors="replace")[-4000:])
+    def answers() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return
+                return r.status == 200
         except urllib.error.HTTPError as e:
-            if e.code in ok:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer:\n"
-                               + log.read_text(errors="replace")[-4000:])
-        time.sleep(0.25)
+            return e.code in ok
+
+    wait_until_answers(answers, process, log, timeout, " ".join(map(str, process.args)))
 
 
 @dataclass

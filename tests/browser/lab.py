@@ -18,10 +18,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from waiting import wait_until_answers
 
 
 def _free_port() -> int:
@@ -98,19 +99,8 @@ def running_lab(root_dir: Path, home: Path, *, env: dict[str, str] | None = None
                                 stderr=subprocess.STDOUT, start_new_session=True)
     lab = Lab(f"http://127.0.0.1:{port}/", token, proc, home, log)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited ({proc.returncode}):\n"
-                                   + log.read_text(errors="replace")[-3000:])
-            try:
-                lab.api("status")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("jupyter lab did not answer in time:\n"
-                                       + log.read_text(errors="replace")[-3000:]) from None
-                time.sleep(0.25)
+        wait_until_answers(lambda: lab.api("status") is not None, proc, log, timeout,
+                           "jupyter lab")
         yield lab
     finally:
         with contextlib.suppress(ProcessLookupError):
