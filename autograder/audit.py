@@ -2,7 +2,8 @@
 
 ``python -m autograder.audit <assignment> [...]`` grades a library of known-bug variants
 of an assignment's reference solution (``autograder/bugs/<assignment>.py``) and prints,
-for each variant, the test cells that catch it, then the catch rate. A variant is a
+for each variant, the points it loses and the test cells that catch it, then the catch
+rate. A variant is a
 list of text replacements in the solution cells of the source notebook.
 
 Each variant runs in a fresh process the way the sandboxed grader runs a submission:
@@ -103,6 +104,7 @@ def grade_variant(nb_path: str, patches: list, seed: int) -> dict:
         os.environ[checks.RECORD_ENV] = rec
         os.environ[checks.SEED_ENV] = str(seed)
         checks._OCCURRENCES.clear()
+        checks._FOUND.clear()
         try:
             execute_cells(nb, replaced)
         finally:
@@ -126,10 +128,28 @@ class AuditResult:
     reference: dict
     caught: dict  # variant name -> list of grade_ids that fail
     messages: dict  # variant name -> first failing message
+    points: dict = field(default_factory=dict)  # grade_id -> its autograded points
 
     @property
     def catch_rate(self) -> float:
         return 100.0 * sum(bool(v) for v in self.caught.values()) / max(len(self.caught), 1)
+
+    @property
+    def total(self) -> float:
+        """The autograded points of the assignment's test cells."""
+        return float(sum(self.points.get(g, 0.0) for g in self.reference))
+
+    def lost(self, name: str) -> float:
+        """The points a variant loses: those of the test cells it fails."""
+        return float(sum(self.points.get(g, 0.0) for g in self.caught[name]))
+
+
+def test_points(nb_path: str) -> dict[str, float]:
+    """{grade_id: points} of the autograded test cells of a notebook."""
+    nb = nbformat.read(nb_path, as_version=4)
+    return {grade_id(c): float(c.metadata["nbgrader"].get("points", 0) or 0)
+            for c in nb.cells if c.cell_type == "code"
+            and c.metadata.get("nbgrader", {}).get("grade")}
 
 
 def audit(assignment: str, root: Path = ROOT, seed: int = AUDIT_SEED, workers: int = 2,
@@ -159,7 +179,7 @@ def audit(assignment: str, root: Path = ROOT, seed: int = AUDIT_SEED, workers: i
         caught[v.name] = [gid for gid, (ok, _) in res.items()
                           if not ok and reference.get(gid, (False,))[0]]
         messages[v.name] = next((res[g][1] for g in caught[v.name]), "")
-    return AuditResult(assignment, reference, caught, messages)
+    return AuditResult(assignment, reference, caught, messages, test_points(nb_path))
 
 
 def report(result: AuditResult, out=sys.stdout, verbose=False) -> None:
@@ -171,7 +191,8 @@ def report(result: AuditResult, out=sys.stdout, verbose=False) -> None:
         for g in bad_ref:
             print(f"     {g}: {result.reference[g][1]}", file=out)
     for name, gids in result.caught.items():
-        status = "caught by " + ", ".join(gids) if gids else "NOT CAUGHT"
+        status = (f"-{result.lost(name):g} of {result.total:g} points, caught by "
+                  + ", ".join(gids)) if gids else "NOT CAUGHT"
         print(f"   {name:<38} {status}", file=out)
         if verbose and gids:
             print(f"      {result.messages[name].splitlines()[0][:200]}", file=out)

@@ -17,6 +17,7 @@ import nbformat
 
 from autograder import checks
 from autograder.cells import check_calls_in, grade_id, test_cells
+from autograder.checks.framework import Finding
 from autograder.results import Verdict
 
 __all__ = ["Verdict", "CheckCall", "check_calls", "judge_notebook"]
@@ -64,30 +65,44 @@ def _cases(check, call: CheckCall, seed: int) -> list:
     return copy.deepcopy(_VISIBLE[check])
 
 
-def judge_call(call: CheckCall, record_dir: Path, seed: int) -> tuple[bool, str]:
-    """Judge one recorded check call."""
+def judge_call(call: CheckCall, record_dir: Path, seed: int, test: str = "",
+               earlier: dict[str, Finding] | None = None) -> tuple[bool, str]:
+    """Judge one recorded check call of the test cell ``test``; a failed check adds its
+    :class:`~autograder.checks.framework.Finding` to ``earlier`` for the checks after it."""
+    earlier = {} if earlier is None else earlier
     check = checks.CHECKS.get(call.name)
     if check is None:
         return False, f"unknown check {call.name!r}"
     outputs = checks.load_record(record_dir, call.key)
     if outputs is None:
         return False, f"{call.name}: {MISSING}"
-    return check.judge_all(_cases(check, call, seed), outputs)
+    cases = _cases(check, call, seed)
+    ok, msg = check.judge_all(cases, outputs, dict(earlier))
+    if not ok and call.name not in earlier:
+        earlier[call.name] = check.finding(cases, outputs, test or call.name, msg)
+    return ok, msg
 
 
 def judge_notebook(source_notebook: Path, record_dir: Path, seed: int) -> dict[str, Verdict]:
-    """Return a verdict for every autograded test cell of the source notebook."""
+    """Return a verdict for every autograded test cell of the source notebook.
+
+    The cells are judged in the notebook's order; a failing cell whose checks build on
+    one that failed earlier (``Check.depends``) names that cause first."""
     nb = nbformat.read(str(source_notebook), as_version=4)
-    verdicts = {}
+    verdicts, earlier = {}, {}
     for gid, calls in check_calls(nb).items():
         if not calls:
             verdicts[gid] = Verdict(False, "this test cell calls no trusted check")
             continue
-        messages, passed = [], True
+        messages, passed, before = [], True, dict(earlier)
         for call in calls:
-            ok, msg = judge_call(call, Path(record_dir), seed)
+            ok, msg = judge_call(call, Path(record_dir), seed, gid, earlier)
             passed &= ok
             if not ok:
                 messages.append(("hidden check " if call.hidden else "") + msg)
+        if messages:
+            blame = checks.CHECKS[calls[0].name].blame(before) if calls[0].name in \
+                checks.CHECKS else ""
+            messages[0] = blame + messages[0]
         verdicts[gid] = Verdict(passed, "\n".join(messages) if messages else "passed")
     return verdicts

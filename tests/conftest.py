@@ -37,6 +37,7 @@ def clean_checks_env(monkeypatch):
     for k in (checks.RECORD_ENV, checks.SEED_ENV, "NBGRADER_EXECUTION"):
         monkeypatch.delenv(k, raising=False)
     checks._OCCURRENCES.clear()
+    checks._FOUND.clear()
 
 
 @pytest.fixture

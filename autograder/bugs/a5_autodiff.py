@@ -86,6 +86,20 @@ VARIANTS = [
          patches=[(T, XOR_LISTS, XOR_LISTS.replace("[float(t) for t in y]",
                                                    "[1.0 if x[0] * x[1] < 0 else -1.0 "
                                                    "for x in X]"))]),
+    dict(name="mul_rule_own_operand", description="d(a * b)/da written as a (each operand "
+                                                 "gets its own value)",
+         patches=[(V, MUL_RULE, MUL_RULE.replace("other.data * out.grad", "SELF")
+                   .replace("self.data * out.grad", "other.data * out.grad")
+                   .replace("SELF", "self.data * out.grad"))]),
+    dict(name="sigmoid_overflows", description="the textbook 1 / (1 + exp(-x)), which "
+                                              "overflows for x far below 0",
+         patches=[(V, "s = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))",
+                   "s = 1 / (1 + math.exp(-x))")]),
+    dict(name="backward_resets_grads", description="backward() zeroes every grad before its "
+                                                  "pass: a second backward() does not add",
+         patches=[(V, "        self.grad = 1.0\n",
+                   "        for node in order:\n            node.grad = 0.0\n"
+                   "        self.grad = 1.0\n")]),
     dict(name="value_is_course_autodiff", description="Value is course.autodiff.Value",
          patches=[(V, LAST_LINES, LAST_LINES + "\n\n\nfrom course.autodiff import Value  "
                                                "# noqa: E402, F811")]),

@@ -31,6 +31,7 @@ import pkgutil
 from autograder.checks.comparison import compare
 from autograder.checks.diagnosis import diagnose
 from autograder.checks.framework import (
+    _FOUND,
     _OCCURRENCES,
     CHECKS,
     LOCAL_HIDDEN_SEED,
@@ -38,6 +39,7 @@ from autograder.checks.framework import (
     VISIBLE_SEED,
     Check,
     CheckFailed,
+    Finding,
     case_rng,
     kernel_seed,
     register,
@@ -65,4 +67,4 @@ globals().update(CHECKS)  # checks.<name>
 __all__ = ["CHECKS", "Check", "CheckFailed", "call", "compare", "diagnose", "kernel_seed",
            "case_rng", "register", "record_key", "record_path", "write_record", "load_record",
            "assignment_modules", "VISIBLE_SEED", "LOCAL_HIDDEN_SEED", "RECORD_ENV", "SEED_ENV",
-           "_OCCURRENCES", "_forbidden"] + list(CHECKS)
+           "Finding", "_OCCURRENCES", "_FOUND", "_forbidden"] + list(CHECKS)

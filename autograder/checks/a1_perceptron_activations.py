@@ -79,6 +79,7 @@ class PerceptronTrain(Check):
 
     name = "perceptron_train"
     functions = ("perceptron_train",)
+    depends = ("perceptron_update",)
 
     def cases(self, rng):
         out = []

@@ -80,6 +80,7 @@ class SoftmaxBackward(Check):
 
     name = "softmax_backward"
     functions = ("softmax", "softmax_backward")
+    depends = ("softmax",)
 
     def cases(self, rng):
         out = []
@@ -163,6 +164,7 @@ class SoftmaxCrossEntropy(Check):
 
     name = "softmax_cross_entropy"
     functions = ("softmax_cross_entropy",)
+    depends = ("log_softmax",)
 
     def cases(self, rng):
         out = _loss_cases(rng)

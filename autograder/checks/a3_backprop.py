@@ -60,6 +60,7 @@ class AffineBackward(Check):
 
     name = "affine_backward"
     functions = ("affine_forward", "affine_backward")
+    depends = ("affine_forward",)
 
     def cases(self, rng):
         return _affine_cases(rng)
@@ -192,6 +193,8 @@ class MlpBackward(Check):
 
     name = "mlp_backward"
     functions = ("mlp_forward", "mlp_backward")
+    depends = ("affine_forward", "affine_backward", "relu_backward", "sigmoid_backward",
+               "tanh_backward")
 
     def cases(self, rng):
         out = []

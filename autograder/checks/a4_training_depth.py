@@ -151,6 +151,7 @@ class TrainDigits(Check):
 
     name = "train_digits"
     functions = ("train_digits",)
+    depends = ("momentum_step", "minibatches")
 
     def cases(self, rng):
         from course.data import digits, split

@@ -37,32 +37,40 @@ from autograder.checks.autodiff_judge import (
     engine,
     fmt,
     near,
+    rules_named,
     trusted,
     trusted_output,
+    wrong_rules,
 )
 from autograder.checks.autodiff_mlp import (
-    accuracy,
-    hinge_trajectory,
+    N_TRAIN,
+    N_VAL,
+    TARGET_ACCURACY,
+    XOR_NOISE,
+    judge_train_step,
+    judge_train_xor,
     mlp_cases,
     mlp_scores,
     n_params,
     outputs_of,
     set_parameters,
+    xor_cases,
 )
 from autograder.checks.autodiff_programs import (
     REFLECTED,
     build,
     expr,
     number,
+    op_key,
     operands,
     run_backward,
     time_limited,
 )
-from autograder.checks.framework import Check, register
+from autograder.checks.framework import Check, Finding, register
 from autograder.checks.guard import StudentError, call
 
 __all__ = ["ValueForward", "ValueRules", "ValueGraphs", "ValueScale", "MlpForward",
-           "TrainStep", "TrainXor"]
+           "TrainStep", "TrainXor", "TARGET_ACCURACY", "XOR_NOISE", "N_TRAIN", "N_VAL"]
 
 PROBE = 400  # operations of the long graphs run under the guard of call()
 
@@ -75,8 +83,12 @@ class ValueForward(Check):
     functions = ("Value",)
 
     def cases(self, rng):
+        far = float(rng.uniform(800.0, 1000.0))  # exp(far) overflows a float
         return [dict(x=c["x"], prog=c["prog"][:1], info=c["info"])
-                for c in unit_programs(rng)]
+                for c in unit_programs(rng)] + \
+            [dict(x=np.array([sign * far]), prog=[("un", "sigmoid", 0)],
+                  info=dict(operation=f"a.sigmoid() at a = {sign * far:.1f}"))
+             for sign in (-1.0, 1.0)]
 
     def run(self, fns, case):
         V = fns[0]
@@ -109,12 +121,43 @@ class ValueForward(Check):
 
 @register
 class ValueRules(ProgramCheck):
-    """The gradient rule of every operation alone, at points drawn from the seed."""
+    """The gradient rule of every operation alone, at points drawn from the seed.
+
+    A case is an operation followed by a product with a number; a wrong rule of ``*``
+    therefore shows in every case, and the failure reported is that of the first case
+    whose own operation's rule is wrong."""
 
     name = "value_rules"
+    depends = ("value_forward",)
 
     def cases(self, rng):
         return unit_programs(rng)
+
+    def _wrong(self, cases, outputs):
+        """{case index: operations with a wrong rule} for the cases that ran."""
+        return {k: wrong_rules(trusted(c["x"], c["prog"]), c["prog"], o)
+                for k, (c, o) in enumerate(zip(cases, outputs or []))
+                if "error" not in o and o["local"].shape[0] == len(c["prog"])}
+
+    def judge_all(self, cases, outputs, earlier=None):
+        ok, msg = super().judge_all(cases, outputs, earlier)
+        if ok or outputs is None or len(outputs) != len(cases):
+            return ok, msg
+        for k, wrong in self._wrong(cases, outputs).items():
+            if op_key(cases[k]["prog"][0]) in wrong:  # the operation of the case itself
+                return False, (f"{self.name}, case {k + 1} of {len(cases)} "
+                               f"({self.describe(cases[k])}): "
+                               + self._judge_one(cases[k], outputs[k], earlier)[1])
+        return ok, msg
+
+    def finding(self, cases, outputs, test, message):
+        wrong = self._wrong(cases, outputs)
+        own = [op_key(cases[k]["prog"][0]) for k, ws in wrong.items()
+               if op_key(cases[k]["prog"][0]) in ws]  # in the order of the cases
+        every = frozenset(w for ws in wrong.values() for w in ws)
+        if not every:
+            return super().finding(cases, outputs, test, message)
+        return Finding(self.name, test, rules_named(own or sorted(every)), every)
 
 
 @register
@@ -122,10 +165,15 @@ class ValueGraphs(ProgramCheck):
     """backward() on graphs with shared nodes, diamonds and deep chains."""
 
     name = "value_graphs"
+    depends = ("value_forward", "value_rules")
 
     def cases(self, rng):
         out = [dict(x=np.array(x), prog=p, info=dict(graph=label))
                for x, p, label in fixed_graphs()]
+        # Gradients accumulate: two backward() from the output of a * b double the leaves'
+        # grads (on a graph of one operation PyTorch's and this course's engine agree).
+        out.append(dict(x=np.array([1.5, -0.8]), prog=[("bin", "*", 0, 1)], passes=2,
+                        info=dict(graph="a * b, backward() called twice")))
         for shape, n_leaves, n_ops in (("tree", 4, 8), ("shared", 3, 10), ("chain", 2, 30),
                                        ("tree", 5, 14), ("shared", 4, 25), ("shared", 3, 40),
                                        ("chain", 3, 60)):
@@ -143,6 +191,7 @@ class ValueScale(Check):
 
     name = "value_scale"
     functions = ("Value",)
+    depends = ("value_forward", "value_rules", "value_graphs")
     LIMIT = 5.0  # seconds for one backward pass
     RATIO = 30.0  # backward may take this many times the forward pass (plus 1 s)
 
@@ -176,6 +225,13 @@ class ValueScale(Check):
             return go(case["x"], case["prog"])
         except RecursionError:
             raise StudentError("backward() raised RecursionError") from None
+
+    def judge_case(self, case, outputs, earlier):
+        ok, msg = self.judge(case, outputs)
+        if not ok and "value_rules" in earlier and msg.startswith("the leaves' grads"):
+            return True, (f"backward() finished in time; the grads were not judged: "
+                          f"{earlier['value_rules'].cause} (see its check)")
+        return ok, msg
 
     def judge(self, case, outputs):
         n = len(case["x"]) + len(case["prog"])
@@ -217,6 +273,7 @@ class MlpForward(Check):
 
     name = "mlp_forward"
     functions = ("MLP",)
+    depends = ("value_forward", "value_rules", "value_graphs")
 
     def cases(self, rng):
         return mlp_cases(rng)
@@ -263,6 +320,14 @@ class MlpForward(Check):
                            "backward() are wrong: see the checks of Value first")
         return True, ""
 
+    def judge_case(self, case, outputs, earlier):
+        ok, msg = self.judge(case, outputs)
+        engine_found = [earlier[d] for d in ("value_rules", "value_graphs") if d in earlier]
+        if not ok and engine_found and msg.startswith("the outputs are right"):
+            return True, (f"the outputs are right; the gradients were not judged: "
+                          f"{engine_found[0].cause} (see its check)")
+        return ok, msg
+
 
 @register
 class TrainStep(Check):
@@ -270,6 +335,7 @@ class TrainStep(Check):
 
     name = "train_step"
     functions = ("MLP", "train_step")
+    depends = ("value_forward", "value_rules", "value_graphs", "mlp_forward")
     STEPS = 3
 
     def cases(self, rng):
@@ -300,46 +366,7 @@ class TrainStep(Check):
         return call(go, what="train_step")
 
     def judge(self, case, outputs):
-        args = (case["flat"], case["nin"], case["nouts"], case["X"], case["y"], case["lr"],
-                self.STEPS)
-        losses, params = hinge_trajectory(*args)
-        if outputs["params"].shape != params.shape:
-            return False, f"the parameters have shape {outputs['params'].shape}, expected " \
-                          f"{params.shape}"
-        alts = (("no_zero_grad", "the gradients are not reset between two backward calls: "
-                                 "call model.zero_grad() before loss.backward()"),
-                ("ascent", "the update goes uphill: p.data -= lr * p.grad"),
-                ("sum", "the loss is the sum of the hinge terms; it must be their mean"))
-        for k in range(self.STEPS):
-            if close(outputs["params"][k], params[k], 1e-7):
-                continue
-            msg = f"the parameters after step {k + 1} of {self.STEPS} are wrong"
-            if k:
-                msg += f" (step{'s 1 to' if k > 1 else ''} {k} right)"
-            for mistake, label in alts:
-                _, wrong = hinge_trajectory(*args, mistake=mistake)
-                if close(outputs["params"], wrong, 1e-7):
-                    return False, msg + "; likely: " + label
-            if not close(outputs["losses"][:1], losses[:1], 1e-7):
-                msg += (f"; the first loss is {fmt(outputs['losses'][0])}, expected "
-                        f"{fmt(losses[0])}: the mean of relu(1 - y_i * model(x_i))")
-            elif not k:
-                msg += ("; the loss is right, so its gradients or the update p.data -= lr * "
-                        "p.grad are wrong (see the checks of Value)")
-            return False, msg
-        if not close(outputs["losses"], losses, 1e-7):
-            return False, (f"train_step returns the losses {np.round(outputs['losses'], 6)}, "
-                           f"expected {np.round(losses, 6)}: the loss before the update")
-        return True, ""
-
-
-TARGET_ACCURACY = 0.9
-XOR_NOISE = 0.15
-N_TRAIN, N_VAL = 60, 100
-# Two labellings of the same four corners: a train_xor that learns XOR whatever it is
-# given (from data of its own, or from labels it computes from X) fits one of the two.
-LABELLINGS = (("XOR", 1.0), ("XNOR", -1.0))  # sign of y: +1 where the signs differ, agree
-
+        return judge_train_step(case, outputs, self.STEPS)
 
 
 @register
@@ -349,17 +376,10 @@ class TrainXor(Check):
 
     name = "train_xor"
     functions = ("train_xor",)
+    depends = ("value_forward", "value_rules", "value_graphs", "mlp_forward", "train_step")
 
     def cases(self, rng):
-        from course.data import xor
-
-        out = []
-        for labels, sign in LABELLINGS:
-            X, y = xor(n=N_TRAIN + N_VAL, noise=XOR_NOISE, seed=int(rng.integers(2**31)))
-            X, y = X - 0.5, sign * (2.0 * y - 1.0)  # corners (+-0.5, +-0.5), labels +-1
-            out.append(dict(X=X[:N_TRAIN], y=y[:N_TRAIN], Xval=X[N_TRAIN:], yval=y[N_TRAIN:],
-                            info=dict(labels=labels, N_train=N_TRAIN, N_val=N_VAL)))
-        return out
+        return xor_cases(rng)
 
     def run(self, fns, case):
         def go():
@@ -372,28 +392,4 @@ class TrainXor(Check):
         return call(go, what="train_xor")
 
     def judge(self, case, outputs):
-        nin, nouts = int(outputs["nin"]), [int(v) for v in outputs["nouts"]]
-        if nin != 2 or not nouts or nouts[-1] != 1 or \
-                outputs["flat"].shape != (n_params(nin, nouts),):
-            return False, (f"train_xor must return an MLP(2, [..., 1]); got {nin} inputs, "
-                           f"layers {nouts} and {outputs['flat'].size} parameters")
-        scores, train_scores = (np.array(mlp_scores(outputs["flat"], nin, nouts, X))[:, 0]
-                                for X in (case["Xval"], case["X"]))
-        if not (np.isfinite(scores).all() and np.isfinite(train_scores).all()):
-            return False, ("the model's scores are not finite numbers: lower the learning "
-                           "rate")
-        acc = accuracy(scores, case["yval"])
-        if acc >= TARGET_ACCURACY:
-            return True, f"validation accuracy {acc:.3f}"
-        fit = accuracy(train_scores, case["y"])
-        msg = f"validation accuracy {acc:.3f}, below the target {TARGET_ACCURACY}"
-        if fit <= 1 - TARGET_ACCURACY:
-            return False, (f"{msg}: the model predicts the opposite of the labels y it was "
-                           f"given (it gets {fit:.3f} of its {N_TRAIN} training points "
-                           "right); train_xor must learn from the X and y passed to it, "
-                           "not from XOR data or labels of its own")
-        if fit < TARGET_ACCURACY:
-            return False, (f"{msg}: the model does not fit the {N_TRAIN} points X, y it was "
-                           f"given ({fit:.3f} of them right); train on the X and y passed "
-                           "to train_xor, train longer, or tune the learning rate")
-        return False, f"{msg}: train longer, or tune the learning rate"
+        return judge_train_xor(case, outputs)

@@ -9,18 +9,17 @@ per path.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from autograder.checks.autodiff_hints import fmt, near, rule_hints, rule_message, upstream_message
 from autograder.checks.autodiff_programs import (
     W_UP,
     build,
     central_differences,
     evaluate,
     expr,
+    op_key,
     operands,
-    renumber,
     time_limited,
 )
 from autograder.checks.comparison import NUM_TOL, rel_error
@@ -29,8 +28,8 @@ from autograder.checks.framework import Check
 from autograder.checks.guard import StudentError, call
 
 __all__ = ["ProgramCheck", "PROGRAM_LIMIT", "engine", "trusted", "trusted_output",
-           "simulate_backward", "close",
-           "near", "fmt", "rule_hints", "judge_program"]
+           "simulate_backward", "close", "near", "fmt", "rule_hints", "judge_program",
+           "wrong_rules", "rules_named"]
 
 TOL = 1e-7
 
@@ -41,9 +40,9 @@ def engine():
     return autodiff
 
 
-def trusted(x, prog, local=True):
+def trusted(x, prog, local=True, passes=1):
     """Evaluate a program with course.autodiff.Value (the judge only)."""
-    return evaluate(engine().Value, x, prog, local=local)
+    return evaluate(engine().Value, x, prog, local=local, passes=passes)
 
 
 _OUTPUTS: dict = {}  # (leaves, program) -> (output, leaves' grads), see trusted_output
@@ -96,97 +95,6 @@ def close(got, want, tol=TOL):
     return _close(got, want, tol)
 
 
-def near(a, b, tol=1e-6):
-    return bool(np.isfinite(a) and abs(a - b) <= tol * (abs(b) + 1e-3))
-
-
-def fmt(v):
-    return f"{v:.6g}"
-
-
-def _binary_alts(sym, a, b, slot):
-    """Known wrong local derivatives of a sym b with respect to operand slot."""
-    if sym == "-" and slot == 1:
-        return [("subtraction written as addition: the gradient of a - b with respect to b "
-                 "is -out.grad", 1.0)]
-    if sym == "*":
-        own = a if slot == 0 else b
-        return [("the rule uses the operand's own value; d(a * b)/da is b and d(a * b)/db "
-                 "is a", own),
-                ("the rule of a product passes the gradient through unchanged, as for a sum",
-                 1.0)]
-    if sym == "/" and slot == 1:
-        return [("wrong sign: d(a / b)/db = -a / b**2", a / b ** 2),
-                ("the factor a is missing: d(a / b)/db = -a / b**2", -1 / b ** 2),
-                ("b is not squared: d(a / b)/db = -a / b**2", -a / b),
-                ("the rule of the numerator was used for the denominator", 1 / b)]
-    if sym == "/":
-        return [("d(a / b)/da is 1 / b, not b", b),
-                ("the rule of the denominator was used for the numerator: d(a / b)/da is "
-                 "1 / b", -a / b ** 2)]
-    return []
-
-
-def _reflected_alts(sym, case, a):
-    """Known wrong local derivatives of the reflected forms c - a and c / a."""
-    if sym == "-":
-        return [("the reflected form c - a has gradient -1 with respect to a: "
-                 "__rsub__(self, other) computes other - self", 1.0)]
-    if sym == "/":
-        return [("the reflected form c / a has gradient -c / a**2 with respect to a", 1 / case),
-                ("wrong sign: d(c / a)/da = -c / a**2", case / a ** 2)]
-    return []
-
-
-def _power_alts(p, a):
-    return [("the exponent is not lowered: d(a**p)/da = p * a**(p - 1)", p * a ** p),
-            ("the factor p is missing: d(a**p)/da = p * a**(p - 1)", a ** (p - 1)),
-            ("d(a**p)/da = p * a**(p - 1), not (p - 1) * a**(p - 1)", (p - 1) * a ** (p - 1))]
-
-
-def _unary_alts(name, a, out):
-    """Known wrong local derivatives of a.name() whose output is out."""
-    if name == "exp":
-        return [("written with the input x instead of the output: d exp(x)/dx = exp(x)", a),
-                ("d exp(x)/dx = exp(x), not 1", 1.0)]
-    if name == "log":
-        return [("d log(x)/dx = 1 / x, not x", a),
-                ("written with the output log(x): d log(x)/dx = 1 / x", 1 / out),
-                ("d log(x)/dx = 1 / x, not log(x)", out)]
-    if name == "tanh":
-        return [("tanh's rule written with the input x instead of the output t = tanh(x): "
-                 "the derivative is 1 - t**2", 1 - a * a),
-                ("the derivative of tanh is 1 - t**2, not 1 - t", 1 - out),
-                ("the derivative of tanh is 1 - t**2, not t", out)]
-    if name == "sigmoid":
-        sig = 1 / (1 + math.exp(-out))
-        return [("the sigmoid's rule misses the factor (1 - s): s * (1 - s)", out),
-                ("the sigmoid's rule written with the input x instead of the output s: "
-                 "s * (1 - s)", a * (1 - a)),
-                ("the sigmoid was applied twice: s * (1 - s) needs the output s, not "
-                 "sigmoid(s)", sig * (1 - sig)),
-                ("the derivative of the sigmoid is s * (1 - s), not 1 - s", 1 - out)]
-    kink = [("at the kink a = 0 the derivative of relu is taken as 0 in this course: use "
-             "a > 0, not a >= 0", 1.0)] if a == 0 else []
-    return kink + [("the rule returns relu(a) itself, not its derivative", out)]
-
-
-def rule_hints(ins, vals, out, slot, got):
-    """Return the likely mistake when a local gradient equals a known wrong rule."""
-    kind = ins[0]
-    if kind == "bin":
-        alts = _binary_alts(ins[1], vals[0], vals[1], slot)
-    elif kind == "lc":
-        alts = _reflected_alts(ins[1], ins[2], vals[0])
-    elif kind == "pow":
-        alts = _power_alts(ins[2], vals[0])
-    elif kind == "un":
-        alts = _unary_alts(ins[1], vals[0], out)
-    else:
-        alts = []
-    return next((label for label, v in alts if near(got, v)), "")
-
-
 def _forward_message(t, prog, n_leaves, outputs):
     """Name the first operation whose value is wrong, or return ''."""
     for k, ins in enumerate(prog):
@@ -199,47 +107,64 @@ def _forward_message(t, prog, n_leaves, outputs):
     return ""
 
 
-def _rule_message(ins, vals, out, s, got, want):
-    """The message for a wrong local gradient (upstream gradient 1)."""
-    who = "ab"[s]
-    where = ", ".join(f"{'ab'[j]} = {fmt(v)}" for j, v in enumerate(vals))
-    msg = (f"the gradient of `{expr(ins)}` with respect to {who} is {fmt(got)} at {where}, "
-           f"expected {fmt(want)}")
-    hint = rule_hints(ins, vals, out, s, got)
-    if not hint and near(got, 0.0) and want != 0:
-        hint = f"the rule does not pass any gradient to {who}"
-    return msg + (f"; likely: {hint}" if hint else "")
+def _rule_wrong(k, n_operands, outputs, t):
+    """Whether instruction k's rule differs from the trusted one (upstream 1 or W_UP)."""
+    return any(not near(float(outputs[key][k, s]), float(t[key][k, s]))
+               for key in ("local", "local_w") for s in range(n_operands))
 
 
-def _upstream_message(ins, vals, s, got, want, alone):
-    """The message for a wrong local gradient under the upstream gradient W_UP."""
-    msg = (f"the gradient of `{expr(ins)}` with respect to {'ab'[s]} is {fmt(got)} when the "
-           f"gradient arriving at its output is {W_UP}, expected {fmt(want)}")
-    late = simulate_backward(vals, [renumber(ins), ("rc", "*", len(vals), W_UP)],
-                             "not_reversed")
-    if near(got, alone):
-        msg += ("; likely: the rule ignores the gradient of the output: multiply the local "
-                "derivative by out.grad")
-    elif near(got, float(late[s])):
-        msg += ("; likely: the backward pass visits a node before all the nodes that use it: "
-                "walk the topological order reversed (the output first)")
-    return msg
+def _linear(k, n_operands, outputs):
+    """Whether instruction k's rule scales with the upstream gradient, as a rule must."""
+    return all(near(float(outputs["local_w"][k, s]), W_UP * float(outputs["local"][k, s]))
+               for s in range(n_operands))
 
 
-def _local_message(t, prog, n_leaves, outputs):
-    """Name the first operation whose rule, applied alone, is wrong, or return ''."""
+def wrong_rules(t, prog, outputs) -> list[str]:
+    """The operations (:func:`op_key`) whose rule, applied alone, is wrong."""
+    return [op_key(ins) for k, ins in enumerate(prog)
+            if _rule_wrong(k, len(operands(ins)), outputs, t)]
+
+
+def rules_named(keys) -> str:
+    """``the gradient rule of `a * b` is wrong``: the first operation named, the others
+    (often built on it, as ``-a`` on ``*``) listed after it."""
+    keys = list(dict.fromkeys(keys))
+    others = ", ".join(f"`{k}`" for k in keys[1:4]) + (", ..." if len(keys) > 4 else "")
+    return f"the gradient rule of `{keys[0]}` is wrong" + (
+        f" (and those of {others})" if others else "")
+
+
+def _local_message(t, prog, n_leaves, outputs, known=frozenset()):
+    """Name the first operation whose rule, applied alone, is wrong, or return ''.
+
+    A rule of an operation in ``known`` (found wrong by an earlier check) is passed over
+    when it still scales with the upstream gradient."""
     for k, ins in enumerate(prog):
         vals = [float(t["data"][j]) for j in operands(ins)]
+        if op_key(ins) in known and _linear(k, len(vals), outputs):
+            continue
         out = float(t["data"][n_leaves + k])
         for s in range(len(vals)):
             got, want = float(outputs["local"][k, s]), float(t["local"][k, s])
             if not near(got, want):
-                return _rule_message(ins, vals, out, s, got, want)
+                return rule_message(ins, vals, out, s, got, want)
         for s in range(len(vals)):
             got, want = float(outputs["local_w"][k, s]), float(t["local_w"][k, s])
             if not near(got, want):
-                return _upstream_message(ins, vals, s, got, want, float(outputs["local"][k, s]))
+                return upstream_message(ins, vals, s, got, want, float(outputs["local"][k, s]))
     return ""
+
+
+def _propagate(prog, n_leaves, local, passes=1):
+    """Every node's grad by the chain rule with the given local derivatives (one row per
+    instruction): what a right backward() gives with those rules."""
+    g = np.zeros(n_leaves + len(prog))
+    for _ in range(passes):
+        g[-1] = 1.0
+        for k in range(len(prog) - 1, -1, -1):
+            for s, j in enumerate(operands(prog[k])):
+                g[j] += float(local[k, s]) * g[n_leaves + k]
+    return g
 
 
 def _numeric_message(g, outputs, n_leaves):
@@ -255,25 +180,70 @@ def _numeric_message(g, outputs, n_leaves):
     return ""
 
 
-def judge_program(x, prog, outputs, numeric=True):
-    """Judge a student's evaluation of a program; return (ok, message)."""
-    t = trusted(x, prog)
+def judge_program(x, prog, outputs, numeric=True, known=frozenset(), passes=1):
+    """Judge a student's evaluation of a program; return (ok, message).
+
+    ``known``: operations whose rules an earlier check found wrong. When those are the
+    only wrong rules, backward() is judged with the student's own rules (the gradients a
+    right backward pass gives with them), so that the graph measures the pass itself.
+    ``passes``: how many times backward() ran from the output (gradients accumulate)."""
+    t = trusted(x, prog, passes=passes)
     n_leaves = len(x)
     nodes = n_leaves + len(prog)
     for key in ("data", "grad"):
         if outputs[key].shape != (nodes,):
             return False, f"{key} has shape {outputs[key].shape}, expected ({nodes},)"
-    msg = _forward_message(t, prog, n_leaves, outputs) or _local_message(t, prog, n_leaves, outputs)
+    msg = _forward_message(t, prog, n_leaves, outputs) or \
+        _local_message(t, prog, n_leaves, outputs, known)
     if msg:
         return False, msg
     g = outputs["grad"]
     if not near(float(g[-1]), 1.0):
         return False, (f"after backward() the output's grad is {fmt(g[-1])}: backward() "
                        "must start by setting the output's grad to 1")
+    own = wrong_rules(t, prog, outputs)
+    if own:  # all in known: judge the pass with the student's rules
+        return _judged_with_own_rules(prog, n_leaves, outputs, own, passes)
+    if passes > 1 and not close(g, t["grad"]):
+        return False, _accumulation_message(x, prog, g, passes)
     if not close(g, t["grad"]):
         return False, _structural_message(x, prog, outputs, t)
     msg = _numeric_message(g, outputs, n_leaves) if numeric else ""
     return not msg, msg
+
+
+def _judged_with_own_rules(prog, n_leaves, outputs, own, passes):
+    want = _propagate(prog, n_leaves, outputs["local"], passes)
+    note = f"{rules_named(own)} (see its check), so the grads were judged with your rules"
+    if close(outputs["grad"], want, 1e-6):
+        return True, f"backward() is right; {note}"
+    calls = [int(k) for k in outputs.get("calls", np.zeros(0)).reshape(-1)]
+    users = {}
+    for k, ins in enumerate(prog):
+        for j in operands(ins):
+            users.setdefault(j, []).append(n_leaves + k)
+    order = _order_message(calls, prog, n_leaves, users) if calls else ""
+    return False, (f"the gradients of the graph are wrong even with your own rules; {note}"
+                   + (f"; {order}" if order else "; likely: a node used more than once "
+                      "gets only one of its contributions (`=` where `+=` is needed) or "
+                      "the rules run in the wrong order"))
+
+
+def _accumulation_message(x, prog, g, passes):
+    """Name what a backward() does wrong when it runs twice without a reset."""
+    once = trusted(x, prog, passes=1)["grad"]
+    n_leaves = len(x)
+    msg = (f"after {passes} calls of backward() from the output, without resetting the "
+           f"grads, the leaves' grads are {np.round(g[:n_leaves], 6)}, expected "
+           f"{np.round(passes * once[:n_leaves], 6)}")
+    if close(g[:n_leaves], once[:n_leaves], 1e-6):
+        return msg + ("; likely: backward() resets the grads before its pass: gradients "
+                      "accumulate, as in PyTorch (a second backward() adds to the grads of "
+                      "the first); resetting them is zero_grad()'s job")
+    if close(g[:n_leaves], (2 * passes - 1) * once[:n_leaves], 1e-6):  # leaves below the output
+        return msg + ("; likely: backward() adds 1 to the output's grad instead of setting "
+                      "it to 1")
+    return msg
 
 
 def _node_name(i, prog, n_leaves):
@@ -358,7 +328,9 @@ PROGRAM_LIMIT = 5.0  # seconds for building, backpropagating and differencing on
 
 class ProgramCheck(Check):
     """Programs evaluated with the student's Value and judged against the trusted engine
-    (the base of a5's checks of Value on graphs)."""
+    (the base of a5's checks of Value on graphs). A case may set ``passes`` (backward()
+    run that many times from the output) and ``numeric`` (False: no central differences).
+    """
 
     functions = ("Value",)
 
@@ -366,7 +338,7 @@ class ProgramCheck(Check):
         V = fns[0]
 
         def go():
-            o = evaluate(V, case["x"], case["prog"], check=True)
+            o = evaluate(V, case["x"], case["prog"], check=True, passes=case.get("passes", 1))
             o["num"] = central_differences(V, case["x"], case["prog"])
             return o
 
@@ -377,5 +349,12 @@ class ProgramCheck(Check):
                                f"{PROGRAM_LIMIT:g} s")
         return res
 
+    def judge_case(self, case, outputs, earlier):
+        rules = earlier.get("value_rules")
+        return judge_program(case["x"], case["prog"], outputs,
+                             numeric=case.get("numeric", True) and case.get("passes", 1) == 1,
+                             known=rules.wrong if rules else frozenset(),
+                             passes=case.get("passes", 1))
+
     def judge(self, case, outputs):
-        return judge_program(case["x"], case["prog"], outputs, numeric=case.get("numeric", True))
+        return self.judge_case(case, outputs, {})

@@ -11,11 +11,12 @@ import math
 
 import numpy as np
 
-from autograder.checks.autodiff_judge import engine
+from autograder.checks.autodiff_judge import close, engine, fmt
 from autograder.checks.guard import StudentError
 
 __all__ = ["n_params", "mlp_scores", "set_parameters", "outputs_of", "mlp_cases",
-           "hinge_trajectory", "accuracy"]
+           "hinge_trajectory", "accuracy", "judge_train_step", "judge_train_xor", "xor_cases",
+           "TARGET_ACCURACY", "XOR_NOISE", "N_TRAIN", "N_VAL", "LABELLINGS"]
 
 
 def n_params(nin, nouts):
@@ -109,3 +110,88 @@ def hinge_trajectory(flat, nin, nouts, X, y, lr, steps, mistake=None):
 def accuracy(scores, y) -> float:
     """The fraction of the scores that have the sign of their label in y."""
     return float(np.mean(np.where(scores > 0, 1.0, -1.0) == y))
+
+
+TARGET_ACCURACY = 0.9
+XOR_NOISE = 0.15
+N_TRAIN, N_VAL = 60, 100
+# Two labellings of the same four corners: a train_xor that learns XOR whatever it is
+# given (from data of its own, or from labels it computes from X) fits one of the two.
+LABELLINGS = (("XOR", 1.0), ("XNOR", -1.0))  # sign of y: +1 where the signs differ, agree
+
+
+def judge_train_step(case, outputs, steps):
+    """Judge ``steps`` calls of a student's train_step against hinge_trajectory."""
+    args = (case["flat"], case["nin"], case["nouts"], case["X"], case["y"], case["lr"],
+            steps)
+    losses, params = hinge_trajectory(*args)
+    if outputs["params"].shape != params.shape:
+        return False, f"the parameters have shape {outputs['params'].shape}, expected " \
+                      f"{params.shape}"
+    alts = (("no_zero_grad", "the gradients are not reset between two backward calls: "
+                             "call model.zero_grad() before loss.backward()"),
+            ("ascent", "the update goes uphill: p.data -= lr * p.grad"),
+            ("sum", "the loss is the sum of the hinge terms; it must be their mean"))
+    for k in range(steps):
+        if close(outputs["params"][k], params[k], 1e-7):
+            continue
+        msg = f"the parameters after step {k + 1} of {steps} are wrong"
+        if k:
+            msg += f" (step{'s 1 to' if k > 1 else ''} {k} right)"
+        for mistake, label in alts:
+            _, wrong = hinge_trajectory(*args, mistake=mistake)
+            if close(outputs["params"], wrong, 1e-7):
+                return False, msg + "; likely: " + label
+        if not close(outputs["losses"][:1], losses[:1], 1e-7):
+            msg += (f"; the first loss is {fmt(outputs['losses'][0])}, expected "
+                    f"{fmt(losses[0])}: the mean of relu(1 - y_i * model(x_i))")
+        elif not k:
+            msg += ("; the loss is right, so its gradients or the update p.data -= lr * "
+                    "p.grad are wrong (see the checks of Value)")
+        return False, msg
+    if not close(outputs["losses"], losses, 1e-7):
+        return False, (f"train_step returns the losses {np.round(outputs['losses'], 6)}, "
+                       f"expected {np.round(losses, 6)}: the loss before the update")
+    return True, ""
+
+
+def xor_cases(rng):
+    """train_xor's two cases: XOR points and XNOR points, each with held-out points."""
+    from course.data import xor
+
+    out = []
+    for labels, sign in LABELLINGS:
+        X, y = xor(n=N_TRAIN + N_VAL, noise=XOR_NOISE, seed=int(rng.integers(2**31)))
+        X, y = X - 0.5, sign * (2.0 * y - 1.0)  # corners (+-0.5, +-0.5), labels +-1
+        out.append(dict(X=X[:N_TRAIN], y=y[:N_TRAIN], Xval=X[N_TRAIN:], yval=y[N_TRAIN:],
+                        info=dict(labels=labels, N_train=N_TRAIN, N_val=N_VAL)))
+    return out
+
+
+def judge_train_xor(case, outputs):
+    """Judge the MLP a student's train_xor returned on held-out points."""
+    nin, nouts = int(outputs["nin"]), [int(v) for v in outputs["nouts"]]
+    if nin != 2 or not nouts or nouts[-1] != 1 or \
+            outputs["flat"].shape != (n_params(nin, nouts),):
+        return False, (f"train_xor must return an MLP(2, [..., 1]); got {nin} inputs, "
+                       f"layers {nouts} and {outputs['flat'].size} parameters")
+    scores, train_scores = (np.array(mlp_scores(outputs["flat"], nin, nouts, X))[:, 0]
+                            for X in (case["Xval"], case["X"]))
+    if not (np.isfinite(scores).all() and np.isfinite(train_scores).all()):
+        return False, ("the model's scores are not finite numbers: lower the learning "
+                       "rate")
+    acc = accuracy(scores, case["yval"])
+    if acc >= TARGET_ACCURACY:
+        return True, f"validation accuracy {acc:.3f}"
+    fit = accuracy(train_scores, case["y"])
+    msg = f"validation accuracy {acc:.3f}, below the target {TARGET_ACCURACY}"
+    if fit <= 1 - TARGET_ACCURACY:
+        return False, (f"{msg}: the model predicts the opposite of the labels y it was "
+                       f"given (it gets {fit:.3f} of its {N_TRAIN} training points "
+                       "right); train_xor must learn from the X and y passed to it, "
+                       "not from XOR data or labels of its own")
+    if fit < TARGET_ACCURACY:
+        return False, (f"{msg}: the model does not fit the {N_TRAIN} points X, y it was "
+                       f"given ({fit:.3f} of them right); train on the X and y passed "
+                       "to train_xor, train longer, or tune the learning rate")
+    return False, f"{msg}: train longer, or tune the learning rate"

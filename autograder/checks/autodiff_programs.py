@@ -27,7 +27,8 @@ import numpy as np
 
 from autograder.checks.guard import StudentError
 
-__all__ = ["BINARY", "UNARY", "REFLECTED", "W_UP", "operands", "expr", "apply", "renumber",
+__all__ = ["BINARY", "UNARY", "REFLECTED", "W_UP", "operands", "expr", "op_key", "apply",
+           "renumber",
            "number", "build", "run_backward", "evaluate", "forward_value",
            "central_differences", "time_limited"]
 
@@ -95,6 +96,21 @@ def expr(ins) -> str:
     return f"a.{ins[1]}()"
 
 
+def op_key(ins) -> str:
+    """The operation of an instruction whatever its operands: ``a * b``, ``a * c``,
+    ``c * a``, ``a ** p``, ``-a``, ``a.tanh()`` (how the checks name an operation's rule)."""
+    kind = ins[0]
+    if kind == "bin":
+        return f"a {ins[1]} b"
+    if kind == "rc":
+        return f"a {ins[1]} c"
+    if kind == "lc":
+        return f"c {ins[1]} a"
+    if kind == "pow":
+        return "a ** p"
+    return expr(ins)
+
+
 def apply(ins, args):
     """Apply an instruction to its operand objects (Values of any engine)."""
     kind = ins[0]
@@ -147,6 +163,10 @@ def _student_apply(V, ins, args):
         hint = ""
         if ins[0] == "lc" and isinstance(e, TypeError):
             hint = f" (a number on the left calls {REFLECTED[ins[1]]})"
+        elif isinstance(e, OverflowError):
+            hint = (" (the exponential of a large number overflows a float: for a < 0 "
+                    "write the sigmoid as exp(a) / (1 + exp(a)))" if ins[:2] == ("un", "sigmoid")
+                    else " (a number too large for a float)")
         raise StudentError(f"`{expr(ins)}` raised {type(e).__name__}: {e}{hint}") from None
     if not isinstance(out, V):
         got = type(out).__name__
@@ -178,16 +198,19 @@ def run_backward(root, what="backward()"):
         raise StudentError(f"{what} raised {type(e).__name__}: {e}") from None
 
 
-def evaluate(V, x, prog, check=False, local=True):
+def evaluate(V, x, prog, check=False, local=True, passes=1):
     """Build a program with V, backpropagate from its last node; return a dict of arrays.
 
     ``data`` and ``grad`` hold every node's; ``local`` (one row per instruction, one
-    column per operand) the gradients of the operation applied alone to fresh leaves,
-    ``local_w`` the same under an upstream gradient W_UP.
+    column per operand) the gradients of the operation applied alone to fresh leaves
+    (through the class's own ``backward()``), ``local_w`` the same under an upstream
+    gradient W_UP set on the operation's output (:func:`upstream_rule`), so that no other
+    operation of the class stands between the rule and what it receives.
     """
     nodes = build(V, x, prog, check)
     calls = _count_rules(nodes) if check else []
-    run_backward(nodes[-1])
+    for _ in range(passes):  # gradients accumulate from one backward() to the next
+        run_backward(nodes[-1])
     out = {"data": np.array([number(n.data, "data") for n in nodes]),
            "grad": np.array([number(n.grad, "grad") for n in nodes]),
            "calls": np.array(calls[:MAX_CALLS], dtype=np.int64)}
@@ -199,14 +222,54 @@ def evaluate(V, x, prog, check=False, local=True):
             for table, up in ((loc, 1.0), (loc_w, W_UP)):
                 fresh = [V(float(v)) for v in vals]
                 res = _student_apply(V, ins, fresh) if check else apply(ins, fresh)
-                root = res if up == 1.0 else res * up
-                run_backward(root, f"backward() from `{expr(ins)}`")
+                if up == 1.0:
+                    run_backward(res, f"backward() from `{expr(ins)}`")
+                else:
+                    upstream_rule(res, up, f"the rule of `{expr(ins)}`")
                 table[k, :len(fresh)] = [number(f.grad, "grad") for f in fresh]
         out["local"], out["local_w"] = loc, loc_w
     return out
 
 
 MAX_CALLS = 100_000
+
+
+def _sub_graph(root) -> list | None:
+    """The nodes below root, each after the nodes in its ``_prev`` (a depth-first search
+    with an explicit stack), or None if a node has no ``_prev`` or no callable
+    ``_backward`` (the skeleton's names)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        prev = getattr(node, "_prev", None)
+        if prev is None or not callable(getattr(node, "_backward", None)):
+            return None
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((p, False) for p in prev)
+    return order
+
+
+def upstream_rule(out, up, what):
+    """Pass the upstream gradient ``up`` back from ``out``: set ``out.grad`` and run the
+    ``_backward`` of every node below it in reversed topological order, the checks' own
+    order. A class without the skeleton's ``_prev`` and ``_backward`` is measured through
+    its own ``backward()`` on ``out * up`` instead."""
+    order = _sub_graph(out)
+    if order is None:
+        run_backward(out * up, f"backward() from {what} times {up}")
+        return
+    try:
+        out.grad = up
+        for node in reversed(order):
+            node._backward()
+    except Exception as e:
+        raise StudentError(f"{what} raised {type(e).__name__}: {e}") from None
 
 
 def _count_rules(nodes):

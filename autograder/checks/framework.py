@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ CHECKS: dict[str, "Check"] = {}
 _OCCURRENCES: dict[tuple[str, bool], int] = {}
 
 __all__ = ["VISIBLE_SEED", "LOCAL_HIDDEN_SEED", "SEED_ENV", "CHECKS", "Check", "CheckFailed",
-           "CheckUsageError",
+           "CheckUsageError", "Finding",
            "register", "kernel_seed", "case_rng", "draw_dtype", "course_module", "reference"]
 
 
@@ -95,6 +97,28 @@ class CheckUsageError(_ShownAsMessage, TypeError):
     """A check was called with the wrong number of functions."""
 
 
+@dataclass(frozen=True)
+class Finding:
+    """What a failed check found wrong, for the later checks that build on it.
+
+    ``test`` is the test cell that failed (its grade_id; the check's name when a student
+    runs the checks in Jupyter), ``cause`` a short sentence naming the mistake, and
+    ``wrong`` the parts found wrong when the check can name them (a5: the operations
+    whose gradient rule is wrong, as :func:`autograder.checks.autodiff_programs.op_key`
+    names them).
+    """
+
+    check: str
+    test: str
+    cause: str
+    wrong: frozenset = frozenset()
+
+
+# Findings of the checks run so far in this kernel, for a student running the test cells
+# in Jupyter (the grader passes its own, per student: autograder.judge.judge_notebook).
+_FOUND: dict[str, Finding] = {}
+
+
 class Check:
     """A trusted check; subclasses set ``name`` and ``functions`` and write its three steps.
 
@@ -107,10 +131,21 @@ class Check:
     In a notebook, or under plain ``nbgrader autograde``, a check does all three in the
     kernel. In the sandboxed grader the kernel only runs step 2 and records its outputs;
     :mod:`autograder.judge` does steps 1 and 3 in the grader's own process.
+
+    Partial credit: ``depends`` names the earlier checks whose functions this one runs.
+    The checks of a notebook are judged in order, and each failed check leaves a
+    :class:`Finding`; a later failure whose dependency failed starts by naming it
+    (:meth:`blame`), and a check that can judge its own part apart from an earlier mistake
+    does so in ``judge_case`` (a5's graphs with the student's own rules, say). So a
+    mistake costs the points of the tests that exercise it, and its feedback says where
+    to look first.
     """
 
     name = ""
     functions: tuple[str, ...] = ()
+    # Earlier checks of the same assignment whose functions this one runs: when one of
+    # them failed, this check's failure says so first (and judge_case may isolate it).
+    depends: tuple[str, ...] = ()
 
     def cases(self, rng):  # pragma: no cover - every check overrides
         raise NotImplementedError
@@ -135,26 +170,49 @@ class Check:
         except Exception as e:  # e.g. indexing a wrongly shaped result
             return {"error": np.array(f"{type(e).__name__}: {e}")}
 
-    def _judge_one(self, case, out):
+    def judge_case(self, case, outputs, earlier):
+        """Judge one case knowing what the earlier checks found (``{check: Finding}``); a
+        check that can judge its own part apart from an earlier mistake overrides this."""
+        return self.judge(case, outputs)
+
+    def _judge_one(self, case, out, earlier):
         if "error" in out:
             return False, str(out["error"])
         try:
-            return self.judge(case, out)
+            return self.judge_case(case, out, earlier)
         except Exception as e:
             return False, f"could not judge the result ({type(e).__name__}: {e})"
 
-    def judge_all(self, cases, outputs):
-        """Judge every case; return (ok, message) for the first failing one."""
+    def judge_all(self, cases, outputs, earlier=None):
+        """Judge every case; return (ok, message) for the first failing one.
+
+        ``earlier`` maps the checks that already failed for this student to their
+        :class:`Finding`; the caller puts :meth:`blame` before a failure's message.
+        """
+        earlier = earlier or {}
         if outputs is None or len(outputs) != len(cases):
             return False, f"{self.name}: did not run (the cell raised or timed out before " \
-                          "this check)"
+                "this check)"
         for k, (case, out) in enumerate(zip(cases, outputs)):
-            ok, msg = self._judge_one(case, out)
+            ok, msg = self._judge_one(case, out, earlier)
             if not ok:
                 where = self.describe(case)
                 return False, f"{self.name}, case {k + 1} of {len(cases)}" + \
                     (f" ({where})" if where else "") + f": {msg}"
         return True, f"{self.name}: {len(cases)} cases passed"
+
+    def blame(self, earlier) -> str:
+        """The sentence a failure starts with when a check it builds on failed first."""
+        found = [earlier[d] for d in self.depends if d in earlier]
+        if not found:
+            return ""
+        first = found[0]
+        return (f"this part builds on {first.test}, which fails: {first.cause}; fix that "
+                "first, this may then pass too. ")
+
+    def finding(self, cases, outputs, test: str, message: str) -> Finding:
+        """What this failed check found, for the checks that build on it."""
+        return Finding(self.name, test, _first_clause(message))
 
     def __call__(self, *fns, hidden=False):
         __tracebackhide__ = True  # noqa: F841 - IPython and pytest hide this frame
@@ -170,11 +228,24 @@ class Check:
         if record_dir:
             write_record(record_dir, record_key(self.name, hidden, occ), outputs)
             return None
-        ok, msg = self.judge_all(cases, outputs)
+        earlier = dict(_FOUND)
+        ok, msg = self.judge_all(cases, outputs, earlier)
         if not ok:
-            raise CheckFailed(msg)
+            _FOUND[self.name] = self.finding(cases, outputs, self.name, msg)
+            raise CheckFailed(self.blame(earlier) + msg)
+        if not hidden:
+            _FOUND.pop(self.name, None)
         print(("hidden " if hidden else "") + msg)
         return None
+
+
+_CASE_LABEL = re.compile(r"^(hidden check )?[\w.]+, case \d+ of \d+(?: \(.*?\))?: ")
+
+
+def _first_clause(message: str) -> str:
+    """The gist of a failure message: what follows the case label, up to the first ';'."""
+    text = _CASE_LABEL.sub("", message.split("\n")[0], count=1)
+    return text.split("; ")[0][:240]
 
 
 def register(cls):

@@ -23,7 +23,7 @@ from autograder.sandbox.forbidden import FORBIDDEN_MODULES, all_hidden
 
 CHECKS_PACKAGE = "autograder.checks"
 # Functions of the checks package that compute the right answers.
-JUDGING_CODE = {"judge", "judge_all", "judge_call", "judge_notebook"}
+JUDGING_CODE = {"judge", "judge_all", "judge_case", "judge_call", "judge_notebook"}
 
 __all__ = ["StudentError", "call", "arr", "unpack", "FORBIDDEN_MODULES", "JUDGING_CODE"]
 

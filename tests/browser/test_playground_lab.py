@@ -26,6 +26,11 @@ class Playground(NamedTuple):
     lab: object  # the running JupyterLab
 
 
+# A screenshot of the playground while it trains waits for a still frame: on a busy
+# machine that takes longer than Playwright's default 30 s.
+SHOT_TIMEOUT = 120_000
+
+
 @pytest.fixture
 def playground(watched_page, tmp_path):
     """JupyterLab with the playground notebook opened and run."""
@@ -46,7 +51,7 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     shots = screens_dir("playground")
     root = page.locator(".pg")
     root.scroll_into_view_if_needed()
-    root.screenshot(path=shots / "1-opened.png")
+    root.screenshot(path=shots / "1-opened.png", timeout=SHOT_TIMEOUT)
     assert root.locator(".pg-thumb.pg-selected").get_attribute("data-name") == "circle"
     first = frames(page)
 
@@ -57,14 +62,14 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     elapsed = time.monotonic() - start
     assert frames(page) > first + 5, "the frame counter must advance while playing"
     assert shown_test_loss(page) < 0.1
-    root.screenshot(path=shots / "2-learned-circle.png")
+    root.screenshot(path=shots / "2-learned-circle.png", timeout=SHOT_TIMEOUT)
     root.get_by_label("Show test data").check()
     root.get_by_label("Discretize output").check()
     wait_frames(page, 2)
-    root.screenshot(path=shots / "2b-test-points-discretized.png")
+    root.screenshot(path=shots / "2b-test-points-discretized.png", timeout=SHOT_TIMEOUT)
     root.locator(".pg-unit[title='layer 2, unit 3']").hover()  # its picture fills the output
     assert root.locator(".pg-surface-label").inner_text() == "unit 3 of layer 2"
-    root.screenshot(path=shots / "2c-hover-unit.png")
+    root.screenshot(path=shots / "2c-hover-unit.png", timeout=SHOT_TIMEOUT)
     page.mouse.move(5, 5)
 
     # change the activation and the layers while it plays
@@ -82,7 +87,7 @@ def test_play_learns_the_circle_and_survives_changes(playground, screens_dir):
     assert page.locator(ERROR_OUTPUT).count() == 0
     assert page.log.problems() == []
     assert "Traceback" not in playground.lab.log.read_text(errors="replace")
-    root.screenshot(path=shots / "3-relu-while-playing.png")
+    root.screenshot(path=shots / "3-relu-while-playing.png", timeout=SHOT_TIMEOUT)
     print(f"test loss below 0.1 after {elapsed:.1f} s")
 
 
@@ -131,7 +136,7 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
     assert "1 to 8 units" in root.locator(".pg-error").inner_text()
     assert root.locator(".pg-unitctl").count() == 6  # the network is unchanged
     assert root.locator(".pg-unit").count() == 1 + 4 + 2 + 2 + 2 + 2 + 1
-    root.screenshot(path=screens_dir("playground") / "4-refused.png")
+    root.screenshot(path=screens_dir("playground", timeout=SHOT_TIMEOUT) / "4-refused.png")
     assert page.log.problems() == []
 
 
@@ -151,7 +156,7 @@ def test_regression_and_three_classes(playground, screens_dir):
             page, root.get_by_role("button", name="add unit to layer 1", exact=True))
     root.get_by_role("button", name="play", exact=True).click()
     wait_frames(page, 30, timeout=60_000)
-    root.screenshot(path=shots / "5-regression.png")
+    root.screenshot(path=shots / "5-regression.png", timeout=SHOT_TIMEOUT)
     root.get_by_role("button", name="play", exact=True).click()
     assert shown_test_loss(page) < 0.1  # mean squared error of targets in [-1, 1]
 
@@ -168,6 +173,6 @@ def test_regression_and_three_classes(playground, screens_dir):
     root.get_by_label("Learning rate", exact=True).select_option("0.03")
     root.get_by_role("button", name="play", exact=True).click()
     wait_frames(page, 40, timeout=60_000)
-    root.screenshot(path=shots / "6-three-arm-spiral.png")
+    root.screenshot(path=shots / "6-three-arm-spiral.png", timeout=SHOT_TIMEOUT)
     assert root.locator(".pg-error").inner_text() == ""
     assert page.log.problems() == []
