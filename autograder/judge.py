@@ -100,9 +100,11 @@ def judge_notebook(source_notebook: Path, record_dir: Path, seed: int) -> dict[s
             passed &= ok
             if not ok:
                 messages.append(("hidden check " if call.hidden else "") + msg)
-        if messages:
-            blame = checks.CHECKS[calls[0].name].blame(before) if calls[0].name in \
-                checks.CHECKS else ""
-            messages[0] = blame + messages[0]
+        check = checks.CHECKS.get(calls[0].name)
+        cause = check.failed_dependency(before) if check is not None else None
+        if messages and cause:
+            messages[0] = check.blame(before) + messages[0]
+        elif cause:  # judged apart from the earlier mistake: say so
+            messages = [f"passed, judged apart from {cause.test}, which fails ({cause.cause})"]
         verdicts[gid] = Verdict(passed, "\n".join(messages) if messages else "passed")
     return verdicts

@@ -49,9 +49,12 @@ def test_a_wrong_product_rule_is_named_and_no_right_operation_is_blamed(wrong_pr
 
 @pytest.mark.slow
 def test_the_parts_that_can_be_judged_apart_keep_their_points(wrong_product):
-    for gid in ("test_value_forward", "test_value_graphs", "test_value_scale",
-                "test_mlp_forward"):
-        assert wrong_product[gid][0], (gid, wrong_product[gid][1])
+    assert wrong_product["test_value_forward"] == (True, "passed")
+    for gid in ("test_value_graphs", "test_value_scale", "test_mlp_forward"):
+        ok, msg = wrong_product[gid]
+        assert ok, (gid, msg)
+        assert msg.startswith("passed, judged apart from test_value_rules, which fails (the "
+                              "gradient rule of `a * b` is wrong"), msg
 
 
 @pytest.mark.slow
@@ -63,6 +66,31 @@ def test_training_failures_name_the_rule_first(wrong_product):
                                   "gradient rule of `a * b` is wrong"), msg
             assert "fix that first" in msg.splitlines()[0]
     assert not wrong_product["test_train_step"][0]
+
+
+@pytest.mark.slow
+def test_a_wrong_product_rule_costs_the_rules_and_the_training_only(wrong_product):
+    """The figures of the README's "How a mistake is scored"."""
+    points = audit.test_points(str(audit.source_notebook(A5)))
+    failed = {gid for gid, (ok, _) in wrong_product.items() if not ok}
+    assert failed == {"test_value_rules", "test_train_step", "test_train_xor"}
+    kept = sum(p for gid, p in points.items() if gid not in failed)
+    assert (kept, sum(points.values())) == (9, 16)
+    readme = (audit.ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"scores {kept:g} of {sum(points.values()):g} autograded" in readme
+
+
+def test_the_dependencies_the_readme_names_are_declared():
+    deps = {name: set(c.depends) for name, c in checks.CHECKS.items()}
+    assert {"value_rules"} <= deps["value_graphs"] and {"value_rules"} <= deps["train_xor"]
+    assert {"value_rules", "mlp_forward"} <= deps["train_step"]
+    assert {"affine_forward", "affine_backward", "relu_backward"} <= deps["mlp_backward"]
+    assert {"momentum_step", "minibatches"} <= deps["train_digits"]
+    assert deps["softmax_backward"] == {"softmax"}
+    assert deps["perceptron_train"] == {"perceptron_update"}
+    for name, ds in deps.items():  # a dependency is a check of the same assignment
+        module = type(checks.CHECKS[name]).__module__
+        assert all(type(checks.CHECKS[d]).__module__ == module for d in ds), name
 
 
 @pytest.mark.slow

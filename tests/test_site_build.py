@@ -2,6 +2,7 @@
 no half-written site behind. (The built site itself is checked in a browser by
 tests/browser/test_site.py.)"""
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -161,3 +162,16 @@ def test_a_link_to_the_playground_becomes_a_download_and_a_missing_one_is_an_err
         "See [the lab](lab.ipynb).")])
     with pytest.raises(builder.BuildError, match="lab.ipynb"):
         builder.link_companion_notebooks(missing, chapters, downloads)
+
+
+def test_the_guides_pictures_go_with_it(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    chapters = [builder.Chapter("01_perceptron", "Chapter 1", "explain", "01.png", "a plot")]
+    src = tmp_path / "src"
+    (src / "downloads").mkdir(parents=True)
+    builder.write_sources(src, chapters, readme, {}, {}, None)
+    guide = (src / "instructors.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", guide)
+    assert "docs/feedback-cascade.png" in pictures
+    for picture in pictures:
+        assert (src / picture).read_bytes() == (ROOT / picture).read_bytes()

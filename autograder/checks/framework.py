@@ -201,12 +201,15 @@ class Check:
                     (f" ({where})" if where else "") + f": {msg}"
         return True, f"{self.name}: {len(cases)} cases passed"
 
+    def failed_dependency(self, earlier) -> Finding | None:
+        """The first check this one builds on that failed, if any."""
+        return next((earlier[d] for d in self.depends if d in earlier), None)
+
     def blame(self, earlier) -> str:
         """The sentence a failure starts with when a check it builds on failed first."""
-        found = [earlier[d] for d in self.depends if d in earlier]
-        if not found:
+        first = self.failed_dependency(earlier)
+        if first is None:
             return ""
-        first = found[0]
         return (f"this part builds on {first.test}, which fails: {first.cause}; fix that "
                 "first, this may then pass too. ")
 

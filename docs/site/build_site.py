@@ -429,6 +429,9 @@ def write_sources(src: Path, chapters: list[Chapter], readme: str,
         toctree="\n".join(f"chapters/{ch.stem}" for ch in chapters))
     (src / "index.md").write_text(text, encoding="utf-8")
     guide = readme_section(readme, "For instructors")
+    for image in re.findall(r"!\[[^\]]*\]\((docs/[^)\s]+)\)", guide):  # its pictures
+        (src / image).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / image, src / image)
     (src / "instructors.md").write_text(
         "# The instructor's guide\n\n" + guide + "\n", encoding="utf-8")
 
