@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
@@ -146,7 +146,7 @@ class LocalPool:
         class _Result:
             def result(self_inner):
                 try:
-                    return pool.submit(fn, task).result()
+                    return pool.submit(_in_thread, fn, task).result()
                 except BrokenProcessPool:
                     with outer.lock:
                         if outer.pool is pool and not outer.closed:
@@ -176,6 +176,15 @@ class LocalPool:
     def shutdown(self) -> None:
         self.closed = True
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_thread(fn: Callable, task: GradingTask):
+    """Run ``fn(task)`` in a thread of this worker, not in its main thread, as a Dask worker
+    does: nbclient then sets no signal handler of its own (it would take Ctrl-C as an order
+    to shut the student's kernel down, and restore Python's default handler after), so
+    SIGINT stays ignored here and never cuts a notebook short."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(fn, task).result()
 
 
 def _limit_worker(address_space: int) -> None:
