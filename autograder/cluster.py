@@ -216,11 +216,15 @@ class DaskPool:
                                                              handle.student)
 
     def _look(self) -> None:
+        try:
+            if self.client.status == "running":
+                self._alive = set(self.client.nthreads())
+                self._admit(self._alive)
+        except Exception:  # the scheduler went away meanwhile; or ask again next time
+            pass
         if self.client.status != "running":
             self._lose(f"lost the connection to the Dask scheduler at {self.address}")
             return
-        self._alive = set(self.client.nthreads())
-        self._admit(self._alive)
         if self.good & self._alive:
             self._none_since = None
             return

@@ -238,6 +238,9 @@ def test_workers_that_cannot_grade_are_refused(template, tmp_path, reference, cl
     assert f"worker {address['old-course']} refused" in err
     assert "`course` package differs" in err.split(address["old-course"], 1)[1].splitlines()[0]
     assert f"worker {address['good']} refused" not in err
+    notes = out.split("graded: 6", 1)[1]  # under the summary table, again
+    assert f"worker {address['no-bwrap']} refused: no sandbox" in notes
+    assert f"worker {address['old-course']} refused: its `course` package differs" in notes
 
     cluster.kill(good)  # no worker left that can grade: stop before anything is written
     from distributed import Client
