@@ -340,8 +340,9 @@ class Grader:
         threads = ThreadPoolExecutor(min(n_threads, len(todo)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)  # nbgrader's autoflush chatter
-            futures = [threads.submit(self.grade_student, s, runner) for s in todo]
+            futures: list = []
             try:
+                futures += [threads.submit(self.grade_student, s, runner) for s in todo]
                 for _ in as_completed(futures):
                     if bar is not None:
                         bar.update(1)
