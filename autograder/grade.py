@@ -342,7 +342,8 @@ class Grader:
             warnings.simplefilter("ignore", SAWarning)  # nbgrader's autoflush chatter
             futures: list = []
             try:
-                futures += [threads.submit(self.grade_student, s, runner) for s in todo]
+                for student in todo:
+                    futures.append(threads.submit(self.grade_student, student, runner))
                 for _ in as_completed(futures):
                     if bar is not None:
                         bar.update(1)
