@@ -11,6 +11,10 @@ Before that, each submission is checked and repaired in a staging copy
 Gradebook I/O happens in this process only, one student at a time (a lock released
 while the sandbox runs), so SQLite and PostgreSQL gradebooks see the same sequence of
 writes. Configuration and limits: :mod:`autograder.config`.
+
+A run stopped midway, by Ctrl-C or a lost Dask cluster (:mod:`autograder.cluster`),
+raises :class:`GradingStopped`: the students in flight are stopped and leave nothing in
+the gradebook, those graded stay, and the same command grades the rest.
 """
 
 from __future__ import annotations
