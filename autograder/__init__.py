@@ -5,8 +5,9 @@
 - ``judge``: recomputes every test cell's verdict outside the student's kernel;
 - ``grade``: ``python -m autograder grade <assignment>``, a whole class graded in
   parallel, results in nbgrader's gradebook; its parts are ``config``,
-  ``course_assignment``, ``staging``, ``preprocessors``, ``workers``, ``task`` (one
-  notebook run and judged) and ``results``;
+  ``course_assignment``, ``staging``, ``preprocessors``, ``workers`` (and ``cluster``,
+  the workers of a Dask cluster), ``task`` (one notebook run and judged) and
+  ``results``;
 - ``sandbox``: the security boundary (confinement and limits, the kernel that runs a
   notebook in it, warm kernels, the modules a graded function may not use);
 - ``feedback``: feedback that shows verdicts and never the hidden tests;
@@ -14,7 +15,8 @@
 - ``audit``: which known-bug variants of the reference solutions the hidden tests catch;
 - ``layout``: where assignments and notebooks are; ``cells``: the one reader of nbgrader
   cell text; ``selfcheck``: the instructor's solution graded before anyone;
-- ``course_build``: the course's main job (``make course``), apart from the grader.
+- ``course_build``: the course's main job (``make course``), apart from the grader;
+  ``kernel_ready``: bounded waits for a kernel's first reply (nbclient, nbval).
 """
 
 import sys as _sys

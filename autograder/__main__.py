@@ -21,16 +21,31 @@ def print_settings() -> None:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.grade import grade, summary_table
+    from autograder.grade import Grader, GradingStopped, summary_table
 
-    results = grade(
+    grader = Grader(
         args.assignment, root=args.root, students=args.student or None,
         workers=args.workers, scheduler=args.scheduler, db_url=args.db, force=args.force,
         progress=not args.no_progress, unsafe_no_sandbox=args.unsafe_no_sandbox,
         config=args.settings,
     )
+    try:
+        results = grader.run()
+    except GradingStopped as stop:
+        print(summary_table(stop.results) if stop.results else "no student graded")
+        _print_notes(grader.notes)
+        print(f"autograder: {stop}", file=sys.stderr)
+        return stop.exit_code
     print(summary_table(results))
+    _print_notes(grader.notes)
     return 1 if any(r.status in ("failed", "refused") for r in results) else 0
+
+
+def _print_notes(notes: list[str]) -> None:
+    """What the workers had to say (refused or lost Dask workers), after the table."""
+    for line in notes:
+        print(line)
+    sys.stdout.flush()
 
 
 def _feedback(args: argparse.Namespace) -> int:
@@ -107,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     except (GradingError, SandboxError) as e:
         print(f"autograder: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before any student was graded (see GradingStopped)
+        print("\nautograder: interrupted" + ("; no student was graded in this run"
+                                             if args.command == "grade" else ""),
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -137,6 +137,21 @@ class CourseAssignment:
         if out.exists():
             shutil.rmtree(out)
 
+    def forget_unscored(self, student: str) -> bool:
+        """Remove the student's submission from the gradebook if no cell of it has a score:
+        what nbgrader leaves when a notebook could not be run (a machine's failure, a
+        stopped run). A submission graded before (by the grader or by hand) is kept."""
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            try:
+                sub = gb.find_submission(self.assignment, student)
+            except MissingEntry:
+                return False
+            if any(g.auto_score is not None or g.manual_score is not None
+                   for nb in sub.notebooks for g in nb.grades):
+                return False
+            gb.remove_submission(self.assignment, student)
+        return True
+
     def scores(self, student: str) -> tuple[float, float]:
         """Return (score, max score) of a student's submission in the gradebook."""
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:

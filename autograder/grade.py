@@ -11,6 +11,10 @@ Before that, each submission is checked and repaired in a staging copy
 Gradebook I/O happens in this process only, one student at a time (a lock released
 while the sandbox runs), so SQLite and PostgreSQL gradebooks see the same sequence of
 writes. Configuration and limits: :mod:`autograder.config`.
+
+A run stopped midway, by Ctrl-C or a lost Dask cluster (:mod:`autograder.cluster`),
+raises :class:`GradingStopped`: the students in flight are stopped and leave nothing in
+the gradebook, those graded stay, and the same command grades the rest.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -42,7 +47,38 @@ from autograder.selfcheck import self_check
 from autograder.staging import stage_submission, submission_hash
 from autograder.workers import LocalPool, Runner
 
-__all__ = ["grade", "Grader", "GradingError", "StudentResult", "summary_table"]
+__all__ = ["grade", "Grader", "GradingError", "GradingStopped", "StudentResult",
+           "summary_table"]
+
+LEFT = "left"  # a student the run stopped before grading (never among the results)
+
+
+class GradingStopped(Exception):
+    """The run stopped before every student was graded: Ctrl-C, or the Dask cluster was
+    lost. The students graded are in the gradebook, complete (one whose grading was cut
+    short leaves nothing behind); running the same command again grades the others."""
+
+    def __init__(self, why: str, results: list[StudentResult], left: list[str],
+                 exit_code: int):
+        self.why, self.results, self.left, self.exit_code = why, results, left, exit_code
+        graded = sum(r.status == "graded" for r in results)
+        super().__init__(
+            f"{why}: {graded} student(s) graded and kept in the gradebook, {len(left)} "
+            f"left to grade; run the same command again to grade them (students already "
+            f"graded are skipped)")
+
+
+@contextmanager
+def _sigint_ignored():
+    """No second Ctrl-C while a stopped run cleans up (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _ErrorCollector(logging.Handler):
@@ -104,6 +140,9 @@ class Grader:
         self.judge = judge
         self.limits = limits or limits_from_config(self.cfg)
         self.lock = threading.Lock()
+        self.pool: Any = None  # LocalPool or autograder.cluster.DaskPool, while running
+        self.stop_reason: tuple[str, int] | None = None  # (why, exit code) once stopping
+        self.notes: list[str] = []  # what the workers had to say about the run
         self.state_dir = self.root / STATE_DIR / "state" / assignment
         self.stage_root = self.root / STATE_DIR / "staging" / assignment
         self.course = CourseAssignment(self.root, assignment, self.cfg, students)
@@ -142,6 +181,8 @@ class Grader:
         return execute
 
     def grade_student(self, student: str, runner: Runner) -> StudentResult:
+        if self.stop_reason:
+            return StudentResult(student, LEFT)
         t0 = time.monotonic()
         res = StudentResult(student, "graded")
         digest = None
@@ -202,8 +243,7 @@ class Grader:
                 converter.start()
             except Exception as e:
                 if run.machine_error:
-                    res.status = "failed"
-                    res.messages.append(f"grader error: {run.machine_error}")
+                    self._machine_error(student, run.machine_error, res)
                     return False
                 errors = [line.strip().splitlines()[-1] for line in collector.lines
                           if "Traceback" in line] or [str(e)]
@@ -215,6 +255,19 @@ class Grader:
                 os.chdir(cwd)
         self._collect(run, res)
         return True
+
+    def _machine_error(self, student: str, error: str, res: StudentResult) -> None:
+        """No notebook result for a reason of the machine: leave nothing half-written, and
+        stop the run if the workers are lost."""
+        self.course.forget_unscored(student)
+        lost = getattr(self.pool, "lost", None)
+        if lost and not self.stop_reason:
+            self.stop_reason = (lost, 2)
+        if self.stop_reason:
+            res.status = LEFT
+            return
+        res.status = "failed"
+        res.messages.append(f"grader error: {error}")
 
     @staticmethod
     def _collect(run: StudentRun, res: StudentResult) -> None:
@@ -240,41 +293,47 @@ class Grader:
                 todo.append(student)
         return results, todo
 
-    def _start_workers(self, n_students: int):
-        """Return (runner, number of threads, closer) for a local pool or a Dask cluster."""
+    def _start_workers(self, n_students: int) -> tuple[Runner, int]:
+        """Start the local pool or join the Dask cluster; return (runner, threads)."""
         if self.scheduler:
-            from distributed import Client
+            from autograder.cluster import DaskPool
 
-            try:
-                client = Client(self.scheduler, set_as_default=False, timeout="10s")
-            except (OSError, TimeoutError) as e:
-                raise GradingError(f"cannot reach the Dask scheduler at {self.scheduler}: "
-                                   f"{e}") from None
-            runner = self._runner(lambda fn, task: client.submit(fn, task, pure=False))
-            return runner, max(1, sum(client.nthreads().values())) + 1, client.close
+            self.pool = DaskPool(self.scheduler, sandbox=not self.unsafe_no_sandbox)
+            return self._runner(self.pool.submit), self.pool.nthreads() + 1
         n = min(self.workers, n_students)
-        pool = LocalPool(n, self.judge is None, max(4096, 2 * self.limits.memory_mb) * 2**20,
-                         warm_kernels=not self.unsafe_no_sandbox)
-        return self._runner(pool.submit), n + 1, pool.shutdown
+        self.pool = LocalPool(n, self.judge is None,
+                              max(4096, 2 * self.limits.memory_mb) * 2**20,
+                              warm_kernels=not self.unsafe_no_sandbox)
+        return self._runner(self.pool.submit), n + 1
 
     def _runner(self, submit: Callable) -> Runner:
         return Runner(self.course, submit, limits=self.limits,
                       unsafe_no_sandbox=self.unsafe_no_sandbox, judge=self.judge)
 
     def run(self) -> list[StudentResult]:
+        """Grade the class; raise :class:`GradingStopped` if the run stops before the end."""
         if not self.unsafe_no_sandbox:
             check_sandbox()
         results, todo = self._todo()
         results += [StudentResult(student, "refused", messages=[why])
                     for student, why in self.course.refused.items()]
-        if not todo:
-            return sorted(results, key=lambda r: r.student)
-        runner, n_threads, close = self._start_workers(len(todo))
-        try:  # the instructor's solution first: a broken environment grades nobody
-            self_check(self.course, runner, todo)
-        except BaseException:
-            close()
-            raise
+        if todo:
+            runner, n_threads = self._start_workers(len(todo))
+            try:  # the instructor's solution first: a broken environment grades nobody
+                self_check(self.course, runner, todo)
+                results += self._grade_class(todo, runner, n_threads, results)
+            except BaseException:
+                self.pool.stop()
+                raise
+            finally:
+                self.notes = self.pool.notes()
+                self.pool.shutdown()
+        return sorted(results, key=lambda r: r.student)
+
+    def _grade_class(self, todo: list[str], runner: Runner, n_threads: int,
+                     before: list[StudentResult]) -> list[StudentResult]:
+        """A thread per student (as many as the workers take at once); on Ctrl-C or a lost
+        cluster, stop the students in flight and raise :class:`GradingStopped`."""
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -282,21 +341,38 @@ class Grader:
             bar = tqdm(total=len(todo), desc=f"grading {self.assignment}", unit="student",
                        file=sys.stderr)
         cwd = os.getcwd()
-        try:
-            with warnings.catch_warnings(), ThreadPoolExecutor(min(n_threads, len(todo))) as th:
-                warnings.simplefilter("ignore", SAWarning)  # nbgrader's autoflush chatter
-                futures = [th.submit(self.grade_student, s, runner) for s in todo]
-                for f in as_completed(futures):
-                    results.append(f.result())
+        threads = ThreadPoolExecutor(min(n_threads, len(todo)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's autoflush chatter
+            futures: list = []
+            try:
+                for student in todo:
+                    futures.append(threads.submit(self.grade_student, student, runner))
+                for _ in as_completed(futures):
                     if bar is not None:
                         bar.update(1)
-        finally:
-            os.chdir(cwd)
-            if bar is not None:
-                bar.close()
-            close()
-        results.sort(key=lambda r: r.student)
-        return results
+                    if self.stop_reason:
+                        break
+            except KeyboardInterrupt:
+                self.stop_reason = self.stop_reason or ("interrupted (Ctrl-C)", 130)
+            finally:
+                with _sigint_ignored():
+                    if self.stop_reason:
+                        for f in futures:
+                            f.cancel()
+                        self.pool.stop()  # the students in flight end as LEFT
+                    threads.shutdown(wait=True)
+                    os.chdir(cwd)
+                    if bar is not None:
+                        bar.close()
+        done = [r for f in futures if f.done() and not f.cancelled()
+                if (r := f.result()).status != LEFT]
+        if self.stop_reason:
+            graded = {r.student for r in done if r.status == "graded"}
+            raise GradingStopped(self.stop_reason[0], sorted(before + done,
+                                                             key=lambda r: r.student),
+                                 [s for s in todo if s not in graded], self.stop_reason[1])
+        return done
 
 
 def grade(assignment: str, **kwargs: Any) -> list[StudentResult]:

@@ -21,7 +21,7 @@ from autograder.checks.framework import VISIBLE_SEED
 from autograder.config import GradingError
 from autograder.seeds import student_seed
 from autograder.task import TaskResult
-from autograder.workers import WorkerError
+from autograder.workers import WorkerError, WorkersLost
 
 if TYPE_CHECKING:
     from autograder.course_assignment import CourseAssignment
@@ -83,8 +83,14 @@ def self_check(course: "CourseAssignment", runner: "Runner", students: list[str]
         except WorkerError as e:  # reported with the rest
             return e
 
-    with ThreadPoolExecutor(len(runs)) as pool:
+    pool = ThreadPoolExecutor(len(runs))
+    try:
         results = list(pool.map(lambda r: run(*r), runs))
+    finally:  # on Ctrl-C, return at once: the grader stops the workers these wait for
+        pool.shutdown(wait=False, cancel_futures=True)
+    lost = [r for r in results if isinstance(r, WorkersLost)]
+    if lost:
+        raise GradingError(f"{lost[0]}; no student was graded")
     failures = [f for (nb_id, seed), r in zip(runs, results)
                 for f in _failures(course, nb_id, seed, r)]
     if failures:

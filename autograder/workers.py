@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,7 +23,7 @@ from autograder.sandbox.confinement import Limits, SandboxError, own_uids
 from autograder.seeds import student_seed
 from autograder.task import GradingTask, TaskResult, run_task
 
-__all__ = ["Runner", "WorkerError", "LocalPool"]
+__all__ = ["Runner", "WorkerError", "WorkersLost", "LocalPool"]
 
 FILES_BUDGET = 64 * 2**20  # bytes of a submission's other files sent with its notebook
 
@@ -31,6 +31,11 @@ FILES_BUDGET = 64 * 2**20  # bytes of a submission's other files sent with its n
 class WorkerError(Exception):
     """A notebook could not be run or judged for a reason that is not the student's: the
     sandbox is missing, a worker died or could not be reached."""
+
+
+class WorkersLost(WorkerError):
+    """The workers can no longer grade anyone (the Dask scheduler went away, no worker
+    that passed the grader's check is left, or the run was stopped): the run stops."""
 
 
 class Runner:
@@ -45,7 +50,7 @@ class Runner:
     def __init__(self, course: CourseAssignment, submit: Callable, *, limits: Limits,
                  unsafe_no_sandbox: bool = False, judge: Callable | None = None):
         self.course = course
-        self.submit = submit  # (function, task) -> an object whose result() waits for it
+        self.submit = submit  # (function, task, student) -> an object whose result() waits
         self.limits = limits
         self.unsafe_no_sandbox = unsafe_no_sandbox
         self.judge = judge  # None: autograder.judge.judge_notebook
@@ -74,12 +79,14 @@ class Runner:
             judge=None if real_judge else self.judge)
 
     def run(self, nb, notebook: str, *, seed: int, work: Path | None,
-            real_judge: bool = False) -> TaskResult:
-        """Run and judge one notebook on a worker; raise :class:`WorkerError` if that fails
-        for a reason of the machine."""
+            real_judge: bool = False, student: str | None = None) -> TaskResult:
+        """Run and judge one notebook (of ``student``, or the instructor's) on a worker;
+        raise :class:`WorkerError` if that fails for a reason of the machine."""
         task = self.task(nb, notebook, seed=seed, work=work, real_judge=real_judge)
         try:
-            return self.submit(run_task, task).result()
+            return self.submit(run_task, task, student).result()
+        except WorkerError:
+            raise
         except SandboxError as e:
             raise WorkerError(str(e)) from None
         except Exception as e:
@@ -89,7 +96,7 @@ class Runner:
         """Run and judge one notebook of a student (nbgrader has copied the submission's
         other files to its autograded folder)."""
         return self.run(nb, notebook, seed=student_seed(student, self.course.assignment),
-                        work=self.course.autograded_dir(student))
+                        work=self.course.autograded_dir(student), student=student)
 
 
 class LocalPool:
@@ -98,7 +105,9 @@ class LocalPool:
     Each worker's address space is capped, so that a record crafted to make the judge
     allocate without bound raises MemoryError (that student's judge error) instead of
     taking the machine or the pool down. If a worker dies anyway, the student it was
-    grading fails with a message and the next ones get a fresh pool.
+    grading fails with a message and the next ones get a fresh pool. The workers ignore
+    Ctrl-C (a terminal sends SIGINT to them too): the grader decides what stops
+    (:meth:`stop`).
     """
 
     def __init__(self, n: int, import_judge: bool, address_space: int,
@@ -106,6 +115,8 @@ class LocalPool:
         self.n, self.import_judge, self.address_space = n, import_judge, address_space
         self.warm_kernels = warm_kernels  # each worker starts its zygote of warm kernels
         self.lock = threading.Lock()
+        self.closed = False
+        self.lost = None  # a local pool is never lost: a dead worker is replaced
         self.pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -128,17 +139,17 @@ class LocalPool:
             f.result()
         return pool
 
-    def submit(self, fn: Callable, task: GradingTask):
+    def submit(self, fn: Callable, task: GradingTask, student: str | None = None):
         pool = self.pool
         outer = self
 
         class _Result:
             def result(self_inner):
                 try:
-                    return pool.submit(fn, task).result()
+                    return pool.submit(_in_thread, fn, task).result()
                 except BrokenProcessPool:
                     with outer.lock:
-                        if outer.pool is pool:
+                        if outer.pool is pool and not outer.closed:
                             pool.shutdown(wait=False, cancel_futures=True)
                             outer.pool = outer._start()
                     raise RuntimeError("the grading worker died while running or judging "
@@ -146,12 +157,41 @@ class LocalPool:
 
         return _Result()
 
+    def notes(self) -> list[str]:
+        return []
+
+    def stop(self) -> None:
+        """Stop every student now (the run is interrupted): kill the workers, and with
+        them the sandboxes they run (bwrap dies with its parent)."""
+        with self.lock:
+            self.closed = True
+            pool = self.pool
+        if hasattr(pool, "kill_workers"):  # Python 3.14
+            pool.kill_workers()
+        else:  # its table of processes, which shutdown() empties
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def shutdown(self) -> None:
+        self.closed = True
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_thread(fn: Callable, task: GradingTask):
+    """Run ``fn(task)`` in a thread of this worker, not in its main thread, as a Dask worker
+    does: nbclient then sets no signal handler of its own (it would take Ctrl-C as an order
+    to shut the student's kernel down, and restore Python's default handler after), so
+    SIGINT stays ignored here and never cuts a notebook short."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(fn, task).result()
 
 
 def _limit_worker(address_space: int) -> None:
     import resource
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > address_space:

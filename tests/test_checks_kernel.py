@@ -4,7 +4,8 @@ import re
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from autograder.kernel_ready import ReadyNotebookClient
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -24,8 +25,8 @@ def relu_grad(z):
 
 def run_cells(*sources, tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    ReadyNotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                        resources={"metadata": {"path": str(tmp_path)}}).execute()
     return nb
 
 

@@ -114,9 +114,10 @@ def test_the_solution_and_the_students_take_the_same_path_to_the_workers(tmp_pat
     calls = []
     real_run = Runner.run
 
-    def run(self, nb, notebook, *, seed, work, real_judge=False):
+    def run(self, nb, notebook, *, seed, work, real_judge=False, **kw):
         calls.append((Path(work).parts[-3:], real_judge))
-        return real_run(self, nb, notebook, seed=seed, work=work, real_judge=real_judge)
+        return real_run(self, nb, notebook, seed=seed, work=work, real_judge=real_judge,
+                        **kw)
 
     monkeypatch.setattr(Runner, "run", run)
     results = grade("ps1", root=course, workers=2, progress=False)

@@ -79,7 +79,7 @@ def _render(nb, config: Config) -> str:
 @pytest.fixture(scope="module")
 def executed_hostile(tmp_path_factory):
     """The hostile notebook as the grader leaves it: executed, outputs included."""
-    from nbclient import NotebookClient
+    from autograder.kernel_ready import ReadyNotebookClient
 
     release = nbformat.read(hostile.ROOT / "release" / hostile.ASSIGNMENT
                             / f"{hostile.ASSIGNMENT}.ipynb", 4)
@@ -88,7 +88,7 @@ def executed_hostile(tmp_path_factory):
     nb = hostile.hostile_notebook(release, source)
     nb.cells = [c for c in nb.cells if c.cell_type != "code"
                 or c.metadata.get("nbgrader", {}).get("grade_id") == "affine_layer"]
-    NotebookClient(nb, timeout=120, allow_errors=True).execute()
+    ReadyNotebookClient(nb, timeout=120, allow_errors=True).execute()
     return nb
 
 

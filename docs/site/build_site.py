@@ -4,8 +4,10 @@
 
 1. Checks that every assignment of ``source/`` has its student notebook
    ``release/<a>/<a>.ipynb`` and a row in the README's assignments table.
-2. Executes the numbered chapters ``0*_*.ipynb`` with nbclient (in parallel). A cell that
-   fails stops the build with the chapter's name, the cell's index and the error.
+2. Executes the numbered chapters ``0*_*.ipynb`` with nbclient (in parallel;
+   ``autograder.kernel_ready.ReadyNotebookClient``, which asks a kernel again when its
+   ``kernel_info`` reply is lost). A cell that fails stops the build with the chapter's
+   name, the cell's index and the error.
 3. Prepares each executed notebook for the web: a live ipywidgets control becomes the
    figure of its default state and a note on running it in JupyterLab; every figure
    becomes an image whose alt text is its plot title; a download link to the notebook
@@ -119,11 +121,13 @@ def assignment_inputs(names: list[str], release_dir: Path, readme: str
 def execute_chapter(path: Path, timeout: int = 600):
     """Execute a chapter notebook in its own folder; BuildError names chapter, cell, error."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    # nbclient's client, but a lost kernel_info reply costs a second, not `timeout`
+    from autograder.kernel_ready import ReadyNotebookClient
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+    client = ReadyNotebookClient(
         nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR",
