@@ -59,10 +59,22 @@ def _cases(check, call: CheckCall, seed: int) -> list:
     """The cases of one call: drawn from the student's seed if hidden; the visible ones are
     drawn once per process and copied (a judge cannot change them for the next student)."""
     if call.hidden:
-        return check.cases(checks.case_rng(call.name, True, seed))
+        return check.draw(True, seed)
     if check not in _VISIBLE:
-        _VISIBLE[check] = check.cases(checks.case_rng(call.name, False, checks.VISIBLE_SEED))
-    return copy.deepcopy(_VISIBLE[check])
+        _VISIBLE[check] = check.draw(False, checks.VISIBLE_SEED)
+    return _copy(_VISIBLE[check])
+
+
+def _copy(value):
+    """A copy of drawn cases for one student: new dicts, lists and arrays; tuples of numbers
+    and strings (a5's instructions), which no judge can change, are shared."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, tuple) and all(isinstance(v, (int, float, str)) for v in value):
+        return value
+    return copy.deepcopy(value)
 
 
 def judge_call(call: CheckCall, record_dir: Path, seed: int, test: str = "",

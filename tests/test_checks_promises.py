@@ -107,8 +107,8 @@ def _digest(v):
     return ("value", repr(v))
 
 
-def _run(chk, fns, seed):
-    cases = chk.cases(checks.case_rng(chk.name, True, seed))
+def _run(chk, fns, seed, hidden=True):
+    cases = chk.draw(hidden, seed)
     return chk.judge_all(cases, [chk.safe_run(fns, c) for c in cases])
 
 
@@ -138,8 +138,10 @@ def test_a_function_ignoring_any_argument_loses_points(solutions, check, i, func
     fns = [solutions[ASSIGNMENT_OF[check]][f] for f in CALLS[check]]
     assert _run(chk, fns, SEEDS[0])[0], "the instructor's solution must pass"
     calls: list = []
-    _run(chk, [_spy(f, calls) if k == i else f for k, f in enumerate(fns)], SEEDS[0])
+    spied = [_spy(f, calls) if k == i else f for k, f in enumerate(fns)]
+    _run(chk, spied, SEEDS[0])
     assert calls, f"the hidden cases of {check} never call {function}"
+    _run(chk, spied, checks.VISIBLE_SEED, hidden=False)  # a check of one case per call
     sig = inspect.signature(fns[i])
     for param in sig.parameters:
         values = {_digest(c[param]) for c in calls}

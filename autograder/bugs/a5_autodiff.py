@@ -79,7 +79,8 @@ VARIANTS = [
                    "loss = sum(losses[1:], losses[0])")]),
     dict(name="xor_data_of_its_own", description="train_xor draws its own XOR data and "
                                                  "ignores the X and y it is given",
-         patches=[(T, XOR_LISTS, "    X, y = data.xor(n=60, noise=0.15, seed=1)\n"
+         patches=[(T, XOR_LISTS, "    from course import data\n\n"
+                                 "    X, y = data.xor(n=60, noise=0.15, seed=1)\n"
                                  "    X, y = (X - 0.5).tolist(), (2.0 * y - 1.0).tolist()")]),
     dict(name="xor_labels_from_x", description="train_xor computes the XOR labels of X and "
                                                "ignores y",

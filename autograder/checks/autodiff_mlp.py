@@ -115,9 +115,11 @@ def accuracy(scores, y) -> float:
 TARGET_ACCURACY = 0.9
 XOR_NOISE = 0.15
 N_TRAIN, N_VAL = 60, 100
-# Two labellings of the same four corners: a train_xor that learns XOR whatever it is
-# given (from data of its own, or from labels it computes from X) fits one of the two.
-LABELLINGS = (("XOR", 1.0), ("XNOR", -1.0))  # sign of y: +1 where the signs differ, agree
+# Two labellings of the same four corners, one per call: the visible check gives XNOR
+# labels, the hidden one XOR labels. A train_xor that learns XOR whatever it is given (from
+# data of its own, or from labels it computes from X) fails the visible one, and one that
+# learns XNOR whatever it is given fails the hidden one.
+LABELLINGS = {"XNOR": -1.0, "XOR": 1.0}  # sign of y: +1 where the signs differ, agree
 
 
 def judge_train_step(case, outputs, steps):
@@ -155,17 +157,15 @@ def judge_train_step(case, outputs, steps):
     return True, ""
 
 
-def xor_cases(rng):
-    """train_xor's two cases: XOR points and XNOR points, each with held-out points."""
+def xor_cases(rng, labels):
+    """train_xor's case: N_TRAIN points with the given labels (XOR or XNOR), and N_VAL
+    held-out points labelled alike."""
     from course.data import xor
 
-    out = []
-    for labels, sign in LABELLINGS:
-        X, y = xor(n=N_TRAIN + N_VAL, noise=XOR_NOISE, seed=int(rng.integers(2**31)))
-        X, y = X - 0.5, sign * (2.0 * y - 1.0)  # corners (+-0.5, +-0.5), labels +-1
-        out.append(dict(X=X[:N_TRAIN], y=y[:N_TRAIN], Xval=X[N_TRAIN:], yval=y[N_TRAIN:],
-                        info=dict(labels=labels, N_train=N_TRAIN, N_val=N_VAL)))
-    return out
+    X, y = xor(n=N_TRAIN + N_VAL, noise=XOR_NOISE, seed=int(rng.integers(2**31)))
+    X, y = X - 0.5, LABELLINGS[labels] * (2.0 * y - 1.0)  # corners (+-0.5, +-0.5), +-1
+    return [dict(X=X[:N_TRAIN], y=y[:N_TRAIN], Xval=X[N_TRAIN:], yval=y[N_TRAIN:],
+                 info=dict(labels=labels, N_train=N_TRAIN, N_val=N_VAL))]
 
 
 def judge_train_xor(case, outputs):
@@ -182,7 +182,7 @@ def judge_train_xor(case, outputs):
                        "rate")
     acc = accuracy(scores, case["yval"])
     if acc >= TARGET_ACCURACY:
-        return True, f"validation accuracy {acc:.3f}"
+        return True, f"accuracy {acc:.3f} on the {N_VAL} points it did not see"
     fit = accuracy(train_scores, case["y"])
     msg = f"validation accuracy {acc:.3f}, below the target {TARGET_ACCURACY}"
     if fit <= 1 - TARGET_ACCURACY:

@@ -146,9 +146,21 @@ class Check:
     # Earlier checks of the same assignment whose functions this one runs: when one of
     # them failed, this check's failure says so first (and judge_case may isolate it).
     depends: tuple[str, ...] = ()
+    # Whether a pass shows what each case measured (a5's train_xor: the accuracy reached).
+    show_notes = False
 
     def cases(self, rng):  # pragma: no cover - every check overrides
         raise NotImplementedError
+
+    def hidden_cases(self, rng):
+        """The cases of the hidden call: ``cases`` drawn from the student's seed, unless a
+        check's hidden call tests something of another kind."""
+        return self.cases(rng)
+
+    def draw(self, hidden: bool, seed: int):
+        """The cases of a visible or hidden call with the given seed."""
+        rng = case_rng(self.name, hidden, seed)
+        return self.hidden_cases(rng) if hidden else self.cases(rng)
 
     def run(self, fns, case):  # pragma: no cover
         raise NotImplementedError
@@ -193,13 +205,17 @@ class Check:
         if outputs is None or len(outputs) != len(cases):
             return False, f"{self.name}: did not run (the cell raised or timed out before " \
                 "this check)"
+        notes = []
         for k, (case, out) in enumerate(zip(cases, outputs)):
             ok, msg = self._judge_one(case, out, earlier)
             if not ok:
                 where = self.describe(case)
                 return False, f"{self.name}, case {k + 1} of {len(cases)}" + \
                     (f" ({where})" if where else "") + f": {msg}"
-        return True, f"{self.name}: {len(cases)} cases passed"
+            if self.show_notes and msg:
+                notes.append(msg)
+        return True, f"{self.name}: {len(cases)} case{'s' * (len(cases) != 1)} passed" + (
+            f" ({'; '.join(notes)})" if notes else "")
 
     def failed_dependency(self, earlier) -> Finding | None:
         """The first check this one builds on that failed, if any."""
@@ -225,7 +241,7 @@ class Check:
                             f"{', '.join(self.functions)}")
         occ = _OCCURRENCES.get((self.name, hidden), 0)
         _OCCURRENCES[(self.name, hidden)] = occ + 1
-        cases = self.cases(case_rng(self.name, hidden, kernel_seed(hidden)))
+        cases = self.draw(hidden, kernel_seed(hidden))
         outputs = [self.safe_run(fns, case) for case in cases]
         record_dir = os.environ.get(RECORD_ENV)
         if record_dir:
