@@ -167,7 +167,8 @@ XNOR_CAUGHT = ["case 1 of 1 (labels=XNOR", "the opposite of the labels y it was 
                                             "subtraction written as addition"]),
     ("rule_ignores_upstream", "value_rules", ["1.75", "multiply the local derivative by "
                                                       "out.grad"]),
-    ("output_grad_not_seeded", "value_rules", ["does not pass any gradient"]),
+    ("output_grad_not_seeded", "value_graphs", ["the output's grad is 0",
+                                                "setting the output's grad to 1"]),
     ("rsub_operands_swapped", "value_forward", ["the operands are swapped", "__rsub__"]),
     ("mlp_last_layer_tanh", "mlp_forward", ["the output layer applies tanh too"]),
     ("parameters_bias_first", "mlp_forward", ["bias before its weights"]),

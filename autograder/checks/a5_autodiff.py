@@ -31,11 +31,13 @@ from autograder.checks.autodiff_cases import (
     random_program,
     unit_programs,
 )
+from autograder.checks.autodiff_hints import forward_message
 from autograder.checks.autodiff_judge import (
     ProgramCheck,
     close,
     engine,
     fmt,
+    judge_rules,
     near,
     rules_named,
     trusted,
@@ -57,9 +59,7 @@ from autograder.checks.autodiff_mlp import (
     xor_cases,
 )
 from autograder.checks.autodiff_programs import (
-    REFLECTED,
     build,
-    expr,
     number,
     op_key,
     operands,
@@ -105,33 +105,24 @@ class ValueForward(Check):
         got, want = float(outputs["data"][-1]), float(t["data"][-1])
         if near(got, want, 1e-9):
             return True, ""
-        msg = (f"`{expr(ins)}` gives {fmt(got)} at "
-               + ", ".join(f"{'ab'[s]} = {fmt(case['x'][j])}"
-                           for s, j in enumerate(operands(ins)))
-               + f", expected {fmt(want)}")
-        if ins[0] == "lc" and ins[1] in "-/":
-            a, cst = float(case["x"][0]), ins[2]
-            swapped = a - cst if ins[1] == "-" else a / cst
-            if near(got, swapped):
-                msg += (f"; likely: the operands are swapped: in `{expr(ins)}` the number is "
-                        f"on the left, so {REFLECTED[ins[1]]}(self, other) computes "
-                        f"other {ins[1]} self")
-        return False, msg
+        return False, forward_message(ins, case["x"], got, want)
 
 
 @register
 class ValueRules(ProgramCheck):
-    """The gradient rule of every operation alone, at points drawn from the seed.
-
-    A case is an operation followed by a product with a number; a wrong rule of ``*``
-    therefore shows in every case, and the failure reported is that of the first case
-    whose own operation's rule is wrong."""
+    """The gradient rule of every operation alone, at points drawn from the seed, with the
+    upstream gradient set on its output (backward() is the graphs' check). A case is an
+    operation times a number: a wrong rule of ``*`` shows in every case, so the failure
+    reported is that of the first case whose own operation's rule is wrong."""
 
     name = "value_rules"
     depends = ("value_forward",)
 
     def cases(self, rng):
         return unit_programs(rng)
+
+    def judge_case(self, case, outputs, earlier):
+        return judge_rules(case["x"], case["prog"], outputs)
 
     def _wrong(self, cases, outputs):
         """{case index: operations with a wrong rule} for the cases that ran."""

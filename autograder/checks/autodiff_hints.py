@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import math
 
-from autograder.checks.autodiff_programs import W_UP, expr
+from autograder.checks.autodiff_programs import REFLECTED, W_UP, expr, operands
 
-__all__ = ["near", "fmt", "rule_hints", "rule_message", "upstream_message"]
+__all__ = ["near", "fmt", "rule_hints", "rule_message", "upstream_message", "forward_message"]
 
 
 def near(a, b, tol=1e-6):
@@ -122,4 +122,19 @@ def upstream_message(ins, vals, s, got, want, alone):
     if near(got, alone):
         msg += ("; likely: the rule ignores the gradient of the output: multiply the local "
                 "derivative by out.grad")
+    return msg
+
+
+def forward_message(ins, x, got, want):
+    """The message for a wrong value of one operation applied to the leaves x."""
+    msg = (f"`{expr(ins)}` gives {fmt(got)} at "
+           + ", ".join(f"{'ab'[s]} = {fmt(x[j])}" for s, j in enumerate(operands(ins)))
+           + f", expected {fmt(want)}")
+    if ins[0] == "lc" and ins[1] in "-/":
+        a, cst = float(x[0]), ins[2]
+        swapped = a - cst if ins[1] == "-" else a / cst
+        if near(got, swapped):
+            msg += (f"; likely: the operands are swapped: in `{expr(ins)}` the number is "
+                    f"on the left, so {REFLECTED[ins[1]]}(self, other) computes "
+                    f"other {ins[1]} self")
     return msg

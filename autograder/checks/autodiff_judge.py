@@ -29,7 +29,7 @@ from autograder.checks.guard import StudentError, call
 
 __all__ = ["ProgramCheck", "PROGRAM_LIMIT", "engine", "trusted", "trusted_output",
            "simulate_backward", "close", "near", "fmt", "rule_hints", "judge_program",
-           "wrong_rules", "rules_named"]
+           "wrong_rules", "rules_named", "judge_rules"]
 
 TOL = 1e-7
 
@@ -178,6 +178,19 @@ def _numeric_message(g, outputs, n_leaves):
         return (f"the leaves' gradients do not match central differences of your own "
                 f"forward pass (relative error {e:.2e})")
     return ""
+
+
+def judge_rules(x, prog, outputs):
+    """Judge the forward values and the local rules of a program's operations, each
+    measured alone (not the gradients backward() gives the whole program: the graphs'
+    check judges those); return (ok, message)."""
+    t = trusted(x, prog)
+    if outputs["data"].shape != (len(x) + len(prog),):
+        return False, f"data has shape {outputs['data'].shape}, expected " \
+                      f"({len(x) + len(prog)},)"
+    msg = _forward_message(t, prog, len(x), outputs) or \
+        _local_message(t, prog, len(x), outputs)
+    return not msg, msg
 
 
 def judge_program(x, prog, outputs, numeric=True, known=frozenset(), passes=1):

@@ -202,10 +202,10 @@ def evaluate(V, x, prog, check=False, local=True, passes=1):
     """Build a program with V, backpropagate from its last node; return a dict of arrays.
 
     ``data`` and ``grad`` hold every node's; ``local`` (one row per instruction, one
-    column per operand) the gradients of the operation applied alone to fresh leaves
-    (through the class's own ``backward()``), ``local_w`` the same under an upstream
-    gradient W_UP set on the operation's output (:func:`upstream_rule`), so that no other
-    operation of the class stands between the rule and what it receives.
+    column per operand) the gradients of the operation applied alone to fresh leaves under
+    an upstream gradient of 1 set on its output, ``local_w`` the same under W_UP
+    (:func:`upstream_rule`): no other operation of the class, and not its ``backward()``,
+    stands between a rule and what it receives.
     """
     nodes = build(V, x, prog, check)
     calls = _count_rules(nodes) if check else []
@@ -222,10 +222,7 @@ def evaluate(V, x, prog, check=False, local=True, passes=1):
             for table, up in ((loc, 1.0), (loc_w, W_UP)):
                 fresh = [V(float(v)) for v in vals]
                 res = _student_apply(V, ins, fresh) if check else apply(ins, fresh)
-                if up == 1.0:
-                    run_backward(res, f"backward() from `{expr(ins)}`")
-                else:
-                    upstream_rule(res, up, f"the rule of `{expr(ins)}`")
+                upstream_rule(res, up, f"the rule of `{expr(ins)}`")
                 table[k, :len(fresh)] = [number(f.grad, "grad") for f in fresh]
         out["local"], out["local_w"] = loc, loc_w
     return out
@@ -259,10 +256,10 @@ def upstream_rule(out, up, what):
     """Pass the upstream gradient ``up`` back from ``out``: set ``out.grad`` and run the
     ``_backward`` of every node below it in reversed topological order, the checks' own
     order. A class without the skeleton's ``_prev`` and ``_backward`` is measured through
-    its own ``backward()`` on ``out * up`` instead."""
+    its own ``backward()`` (on ``out * up`` when up is not 1) instead."""
     order = _sub_graph(out)
     if order is None:
-        run_backward(out * up, f"backward() from {what} times {up}")
+        run_backward(out if up == 1.0 else out * up, f"backward() from {what}")
         return
     try:
         out.grad = up
