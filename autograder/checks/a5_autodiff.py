@@ -50,12 +50,14 @@ from autograder.checks.autodiff_mlp import (
     TARGET_ACCURACY,
     XOR_NOISE,
     judge_train_step,
+    judge_train_step_apart,
     judge_train_xor,
     mlp_cases,
     mlp_scores,
-    n_params,
     outputs_of,
+    run_train_step,
     set_parameters,
+    train_step_cases,
     xor_cases,
 )
 from autograder.checks.autodiff_programs import (
@@ -337,34 +339,23 @@ class TrainStep(Check):
     STEPS = 3
 
     def cases(self, rng):
-        out = []
-        for nin, nouts, N in ((2, [4, 1], 6), (3, [3, 3, 1], int(rng.integers(5, 10)))):
-            P = n_params(nin, nouts)
-            X = rng.uniform(-1.5, 1.5, (N, nin))
-            y = rng.choice([-1.0, 1.0], N)
-            out.append(dict(nin=nin, nouts=nouts, flat=rng.uniform(-1, 1, P), X=X, y=y,
-                            lr=float(rng.choice([0.05, 0.1, 0.2])),
-                            info=dict(nin=nin, nouts=nouts, N=N)))
-        return out
+        return train_step_cases(rng)
 
     def run(self, fns, case):
-        M, step = fns
-
-        def go():
-            model = M(case["nin"], list(case["nouts"]))
-            ps = set_parameters(model, case["flat"], case["nin"], case["nouts"])
-            X = [[float(v) for v in x] for x in case["X"]]
-            y = [float(t) for t in case["y"]]
-            losses, params = [], []
-            for _ in range(self.STEPS):
-                losses.append(number(step(model, X, y, case["lr"]), "the loss train_step returns"))
-                params.append([number(p.data, "a parameter") for p in ps])
-            return {"losses": np.array(losses), "params": np.array(params)}
-
-        return call(go, what="train_step")
+        return call(run_train_step, *fns, case, self.STEPS, what="train_step")
 
     def judge(self, case, outputs):
         return judge_train_step(case, outputs, self.STEPS)
+
+    def judge_case(self, case, outputs, earlier):
+        ok, msg = self.judge(case, outputs)
+        engine = next((earlier[d] for d in ("value_rules", "value_graphs") if d in earlier),
+                      None)
+        if ok or engine is None:
+            return ok, msg
+        apart, why = judge_train_step_apart(case, outputs, self.STEPS)
+        return (True, f"judged with the gradients of your Value ({engine.cause}): {why}") \
+            if apart else (False, msg)
 
 
 @register

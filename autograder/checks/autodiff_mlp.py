@@ -12,10 +12,12 @@ import math
 import numpy as np
 
 from autograder.checks.autodiff_judge import close, engine, fmt
+from autograder.checks.autodiff_programs import number
 from autograder.checks.guard import StudentError
 
 __all__ = ["n_params", "mlp_scores", "set_parameters", "outputs_of", "mlp_cases",
            "hinge_trajectory", "accuracy", "judge_train_step", "judge_train_xor", "xor_cases",
+           "train_step_cases", "run_train_step", "judge_train_step_apart",
            "TARGET_ACCURACY", "XOR_NOISE", "N_TRAIN", "N_VAL", "LABELLINGS"]
 
 
@@ -120,6 +122,62 @@ N_TRAIN, N_VAL = 60, 100
 # data of its own, or from labels it computes from X) fails the visible one, and one that
 # learns XNOR whatever it is given fails the hidden one.
 LABELLINGS = {"XNOR": -1.0, "XOR": 1.0}  # sign of y: +1 where the signs differ, agree
+
+
+def train_step_cases(rng):
+    """Two small networks, a batch and a learning rate each, from given parameters."""
+    out = []
+    for nin, nouts, N in ((2, [4, 1], 6), (3, [3, 3, 1], int(rng.integers(5, 10)))):
+        X = rng.uniform(-1.5, 1.5, (N, nin))
+        y = rng.choice([-1.0, 1.0], N)
+        out.append(dict(nin=nin, nouts=nouts, flat=rng.uniform(-1, 1, n_params(nin, nouts)),
+                        X=X, y=y, lr=float(rng.choice([0.05, 0.1, 0.2])),
+                        info=dict(nin=nin, nouts=nouts, N=N)))
+    return out
+
+
+PROBE_GRAD = 7.0  # the grad every parameter holds before the probe's step
+
+
+def run_train_step(M, step, case, steps):
+    """Run a student's train_step ``steps`` times from the case's parameters (in the kernel).
+
+    Records the loss it returns, the parameters and their grads after each step; then two
+    probe steps with a learning rate of 0, the first with every grad set to PROBE_GRAD
+    before, the second with every grad 0: the grads after them are equal exactly when
+    train_step resets the grads before its backward pass."""
+    model = M(case["nin"], list(case["nouts"]))
+    ps = set_parameters(model, case["flat"], case["nin"], case["nouts"])
+    X = [[float(v) for v in x] for x in case["X"]]
+    y = [float(t) for t in case["y"]]
+    losses, params, grads, probe = [], [], [], []
+    for _ in range(steps):
+        losses.append(number(step(model, X, y, case["lr"]), "the loss train_step returns"))
+        params.append([number(p.data, "a parameter") for p in ps])
+        grads.append([number(p.grad, "a parameter's grad") for p in ps])
+    for before in (PROBE_GRAD, 0.0):
+        for p in ps:
+            p.grad = before
+        step(model, X, y, 0.0)
+        probe.append([number(p.grad, "a parameter's grad") for p in ps])
+    return {"losses": np.array(losses), "params": np.array(params),
+            "grads": np.array(grads), "probe": np.array(probe)}
+
+
+def judge_train_step_apart(case, outputs, steps):
+    """Judge train_step with the gradients the student's own Value gave (when an earlier
+    check found them wrong): the first loss, the update p.data -= lr * p.grad of every
+    step, and the reset of the grads. Return (ok, what was judged or what is wrong)."""
+    losses, _ = hinge_trajectory(case["flat"], case["nin"], case["nouts"], case["X"],
+                                 case["y"], case["lr"], steps)
+    if not close(outputs["losses"][:1], losses[:1], 1e-7):
+        return False, "the first loss is wrong"
+    before = np.vstack([np.asarray(case["flat"], float)[None], outputs["params"][:-1]])
+    if not close(outputs["params"], before - case["lr"] * outputs["grads"], 1e-7):
+        return False, "the update is not p.data -= lr * p.grad"
+    if not close(outputs["probe"][0], outputs["probe"][1], 1e-9):
+        return False, "the gradients are not reset before backward()"
+    return True, "the loss, the update and the reset of the gradients are right"
 
 
 def judge_train_step(case, outputs, steps):
