@@ -98,11 +98,12 @@ def test_settings_come_from_nbgrader_config(klass, tmp_path):
     with open(course / "nbgrader_config.py", "a") as f:
         f.write("\nc.Similarity.threshold = 0.8\nc.Similarity.noise = 30\n"
                 "c.Similarity.outlier = 5\nc.Similarity.min_tokens = 120\n"
-                "c.Similarity.common_share = 0.3\nc.Similarity.common_min = 4\n")
+                "c.Similarity.common_share = 0.3\nc.Similarity.common_min = 4\n"
+                "c.Similarity.min_pairs = 20\n")
     conf = open_course(course).similarity
     assert (conf.threshold, conf.noise, conf.guarantee) == (0.8, 30, defaults.guarantee)
-    assert (conf.outlier, conf.min_tokens, conf.common_share, conf.common_min) == \
-        (5, 120, 0.3, 4)
+    assert (conf.outlier, conf.min_tokens, conf.common_share, conf.common_min,
+            conf.min_pairs) == (5, 120, 0.3, 4, 20)
     conf = open_course(course, config=similarity.command_line_settings(
         ["--threshold", "0.6"], {"--threshold": "Similarity.threshold"})[1]).similarity
     assert (conf.threshold, conf.noise) == (0.6, 30)
@@ -214,6 +215,11 @@ def test_csv_ranks_every_pair_sharing_code(klass):
         int(float(r["score"]) >= rule.threshold and int(r["matched_tokens"]) >= rule.min_tokens
             and (r["robust_z"] == "" or float(r["robust_z"]) >= rule.outlier)) for r in rows]
     assert sum(int(r["flagged"]) for r in rows) == len(report.flagged) >= 5
+    classmates = np.array([p.score for p in report.pairs if p.b.kind == "submission"])
+    for p, r in zip(report.pairs, rows):  # percentile: the share of its distribution <= it
+        if p.b.kind == "submission":
+            assert p.percentile == pytest.approx(100 * np.mean(classmates <= p.score))
+            assert float(r["percentile"]) == pytest.approx(p.percentile, abs=0.01)
     eli = next(r for r in rows if r["a"] == "eli" and r["b"] == "course package")
     assert eli["b_kind"] == "course" and eli["flagged"] == "1"
 
