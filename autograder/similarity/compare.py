@@ -13,8 +13,8 @@ neither does common code: a passage found in more submissions than
 ``max(c.Similarity.common_min, c.Similarity.common_share x submissions)`` (MOSS's ``-m``),
 the ten lines of an affine layer that every student writes alike.
 
-On short functions independent solutions still converge, so a share alone flags half a
-class. A pair is flagged when its score reaches ``c.Similarity.threshold``, it matches at
+On short functions independent solutions still converge, so a share alone flags a large
+part of a class. A pair is flagged when its score reaches ``c.Similarity.threshold``, it matches at
 least ``c.Similarity.min_tokens`` tokens, and its score is unusual for this class and
 assignment: a robust z-score of at least ``c.Similarity.outlier`` in its distribution
 (:mod:`.distribution`; settings: :class:`autograder.config.Similarity`).
@@ -248,15 +248,16 @@ def pairs_of(docs: list[Document], prints: list[CodeFingerprint]) -> list[Pair]:
     fingerprints cover."""
     tokens = _matched_tokens(prints, prints[0].k if prints else 1)
     cover = np.array([max(fp.token_coverage, 1) for fp in prints])
-    student = np.array([d.kind == SUBMISSION for d in docs])
-    pairs = []
-    for i, j in zip(*np.nonzero(tokens)):
-        if not student[i] or (student[j] and j < i):  # each pair once, a submission first
-            continue
-        pairs.append(Pair(docs[i], docs[j], tokens[i, j] / cover[i], tokens[j, i] / cover[j],
-                          int(tokens[i, j]), (prints[i], prints[j])))
-    pairs.sort(key=lambda p: (-p.score, -p.tokens, p.a.name, p.b.name))
-    return pairs
+    student = np.array([d.kind == SUBMISSION for d in docs], dtype=bool)
+    i, j = np.nonzero(tokens)
+    once = student[i] & (~student[j] | (j > i))  # each pair once, a submission first
+    i, j = i[once], j[once]
+    share_a, share_b = tokens[i, j] / cover[i], tokens[j, i] / cover[j]
+    score = np.where(student[j], np.maximum(share_a, share_b), share_a)  # as Pair.score
+    name = np.argsort(np.argsort(np.array([d.name for d in docs]), kind="stable"))
+    order = np.lexsort((name[j], name[i], -tokens[i, j], -score))  # best first, then names
+    return [Pair(docs[a], docs[b], float(share_a[k]), float(share_b[k]), int(tokens[a, b]),
+                 (prints[a], prints[b])) for k, a, b in zip(order, i[order], j[order])]
 
 
 def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS.noise,

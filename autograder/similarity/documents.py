@@ -95,7 +95,7 @@ class Distribution:
     name: str
     scores: np.ndarray
     median: float
-    spread: float  # 1.4826 MAD (the standard deviation of normal scores); nan: too few
+    spread: float  # robust standard deviation (1.4826 MAD, see .distribution); nan: too few
 
     def score_at(self, z: float) -> float:
         """The score whose robust z-score is z."""
@@ -116,10 +116,6 @@ class Report:
     common_passages: int = 0  # fingerprints set aside as common code
     html: Path | None = None
     csv: Path | None = None
-
-    @property
-    def threshold(self) -> float:
-        return self.rule.threshold
 
     @cached_property
     def flagged(self) -> list[Pair]:

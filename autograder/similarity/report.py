@@ -34,12 +34,12 @@ def _z(z: float, fmt: str = "{:.1f}") -> str:
 
 def write_csv(report: Report, path: Path) -> Path:
     """One row per pair sharing code, best first."""
+    flagged = {id(p) for p in report.flagged}
     write_rows(path, ["rank", "a", "b", "b_kind", "score", "share_a", "share_b",
                       "matched_tokens", "robust_z", "percentile", "flagged"],
                ([rank, p.a.name, p.b.name, p.b.kind, f"{p.score:.3f}", f"{p.share_a:.3f}",
                  f"{p.share_b:.3f}", p.tokens, _z(p.z, "{:.2f}"), _z(p.percentile, "{:.2f}"),
-                 int(report.rule.flags(p))]
-                for rank, p in enumerate(report.pairs, 1)))
+                 int(id(p) in flagged)] for rank, p in enumerate(report.pairs, 1)))
     return path
 
 
