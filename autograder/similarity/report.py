@@ -135,7 +135,7 @@ def histogram(dist: Distribution, flagged: list[Pair], outlier: float,
     marks = "".join(
         f'<path d="M{_x(p.score):.1f} {PAD + H + 3} l-4 8 h8 z" fill="#c0392b">'
         f"<title>{html.escape(p.a.name)} ~ {html.escape(p.b.name)}: {p.score:.0%}, "
-        f"z = {_z(p.z)}</title></path>" for p in flagged)
+        f"z = {_z(p.z) or 'none'}</title></path>" for p in flagged)
     axis = "".join(f'<text x="{_x(t) - 8:.1f}" y="{PAD + H + 24}">{t:.0%}</text>'
                    for t in (0, 0.25, 0.5, 0.75, 1))
     lines = (_vline(dist.median, "#4a5566", "median", 0)
@@ -157,7 +157,8 @@ def _figure(report: Report, dist: Distribution) -> str:
               f"z = {rule.outlier:g} at {dist.score_at(rule.outlier):.0%}")
     return (f"<figure>{histogram(dist, flagged, rule.outlier, rule.threshold)}"
             f"<figcaption><b>{what}</b> sharing code: {len(dist.scores)}, {spread}; "
-            f"{len(flagged)} flagged (red marks).</figcaption></figure>")
+            f"{len(flagged)} flagged (red marks). Bar heights on a log scale."
+            "</figcaption></figure>")
 
 
 def _highlight(code: str, slices, context: int) -> str:
