@@ -5,7 +5,8 @@ and its help declared once:
 
 - :class:`Autograder`: the sandbox's limits, one trait per field of
   :class:`autograder.sandbox.confinement.Limits` (where each limit's default and help are written);
-- :class:`Similarity`: the thresholds of ``python -m autograder similarity``.
+- :class:`Similarity`: the common code and the flag rule of ``python -m autograder
+  similarity``.
 
 A course sets them in its ``nbgrader_config.py`` (``c.Autograder.memory_mb = 4096``), a
 command line with ``--Autograder.memory_mb=4096`` (its short flags, such as
@@ -50,15 +51,40 @@ Autograder = type("Autograder", (Configurable,), {
 
 
 class Similarity(Configurable):
-    """``python -m autograder similarity``: when a pair of documents is flagged.
+    """``python -m autograder similarity``: what counts toward a pair, when a pair is flagged.
 
-    Flags never change a grade; they are for the instructor to look at.
+    A pair is flagged when its score reaches ``threshold``, it matches at least
+    ``min_tokens`` tokens, and its score is unusual for the class (a robust z-score of at
+    least ``outlier``). Flags never change a grade; they are for the instructor to look at.
     """
 
     threshold = Float(0.45, min=0.0, max=1.0, help=(
-        "Flag a pair when this share of a submission's solution code (names, comments, "
-        "blank lines and order ignored; code of the release not counted) is found in a "
-        "classmate's, the course package or the instructor's solution.")).tag(config=True)
+        "Flag a pair only when at least this share of a submission's solution code (names, "
+        "comments, blank lines and order ignored; the release's code and common code not "
+        "counted) is found in a classmate's, the course package or the instructor's "
+        "solution.")).tag(config=True)
+    outlier = Float(3.5, min=0.0, help=(
+        "Flag a pair only when its score is unusual for this class and assignment: a robust "
+        "z-score, 0.6745 (score - median) / MAD, of at least this much (Iglewicz and "
+        "Hoaglin's outlier cut-off is 3.5). The median and MAD are those of the pairs of "
+        "submissions sharing code, or, for a pair with the course package or the "
+        "instructor's solution, of every submission sharing code with it. With fewer than "
+        "min_pairs such pairs there is no distribution to stand out of, and only the other "
+        "two conditions hold.")).tag(config=True)
+    min_pairs = Int(10, min=1, help=(
+        "Fewest pairs in a distribution for the outlier condition to apply.")).tag(config=True)
+    min_tokens = Int(60, min=0, help=(
+        "Flag a pair only when at least this many tokens of the submission's code are "
+        "matched (copydetect's tokens: characters of code with every name replaced by one "
+        "letter; `dx = dout @ W.T` is 7 of them).")).tag(config=True)
+    common_share = Float(0.2, min=0.0, max=1.0, help=(
+        "Common code, as MOSS's -m option: a passage found in more than this share of the "
+        "submissions (and more than common_min of them) counts toward no pair, like the "
+        "release's own code.")).tag(config=True)
+    common_min = Int(10, min=1, help=(
+        "A passage is common code only when more than this many submissions hold it (MOSS's "
+        "-m default), whatever common_share says: in a small class a few copies of one "
+        "solution stay visible.")).tag(config=True)
     noise = Int(25, min=1, help=(
         "Shortest match counted, in characters of code stripped of names and spaces "
         "(copydetect's noise threshold k).")).tag(config=True)

@@ -8,13 +8,22 @@ comparison is copydetect's, which fingerprints code like MOSS (winnowing, Schlei
 Wilkerson and Aiken, SIGMOD 2003) after Pygments has replaced every name by a
 placeholder and dropped comments and whitespace: renamed variables, reordered functions,
 new comments and blank lines leave the fingerprints as they were. Code the release gives
-every student (signatures, docstrings, the stub) is boilerplate and never counts.
+every student (signatures, docstrings, the stub) is boilerplate and never counts, and
+neither does common code: a passage found in more submissions than
+``max(c.Similarity.common_min, c.Similarity.common_share x submissions)`` (MOSS's ``-m``),
+the ten lines of an affine layer that every student writes alike.
 
-It writes ``similarity/<assignment>/report.html`` (pairs ranked, the matching regions
-side by side and highlighted; one self-contained file) and ``pairs.csv``. It flags pairs
-whose score reaches ``c.Similarity.threshold`` (:class:`autograder.config.Similarity`); it reads
-notebooks as JSON, never runs their code and never touches the gradebook: a flag is for
-the instructor to look at, not a grade.
+On short functions independent solutions still converge, so a share alone flags a large
+part of a class. A pair is flagged when its score reaches ``c.Similarity.threshold``, it matches at
+least ``c.Similarity.min_tokens`` tokens, and its score is unusual for this class and
+assignment: a robust z-score of at least ``c.Similarity.outlier`` in its distribution
+(:mod:`.distribution`; settings: :class:`autograder.config.Similarity`).
+
+It writes ``similarity/<assignment>/report.html`` (the distributions of the scores and
+where the flagged pairs lie in them, pairs ranked, the matching regions side by side and
+highlighted; one self-contained file) and ``pairs.csv``. It reads notebooks as JSON, never
+runs their code and never touches the gradebook: a flag is for the instructor to look at,
+not a grade.
 
 The solution code of a submission is the source of its nbgrader solution code cells
 (:func:`nbgrader.utils.is_solution`, or a ``grade_id`` that is a solution cell in
@@ -26,13 +35,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import math
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import nbformat
 import numpy as np
 from copydetect import CodeFingerprint
+from copydetect.utils import get_token_coverage
 from nbgrader.utils import is_solution
 from scipy import sparse
 from traitlets.config import Config
@@ -41,7 +53,16 @@ from autograder.cells import grade_id
 from autograder.config import GradingError, Similarity, command_line_settings, open_course
 from autograder.layout import course_folder, course_notebooks
 from autograder.sanitize import student_id_problem
-from autograder.similarity.documents import COURSE, SOLUTION, SUBMISSION, Document, Pair, Report
+from autograder.similarity.distribution import place
+from autograder.similarity.documents import (
+    COURSE,
+    SOLUTION,
+    SUBMISSION,
+    Document,
+    FlagRule,
+    Pair,
+    Report,
+)
 from autograder.similarity.report import write_csv, write_html
 
 # copydetect's noise and guarantee thresholds: their defaults and meaning are those of
@@ -179,30 +200,75 @@ def _matched_tokens(prints: list[CodeFingerprint], k: int) -> np.ndarray:
     return tokens
 
 
-def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS.noise,
-            guarantee: int = DEFAULTS.guarantee) -> list[Pair]:
-    """Compare every submission with every other and with every reference document.
+def common_limit(submissions: int, share: float = DEFAULTS.common_share,
+                 least: int = DEFAULTS.common_min) -> float:
+    """The most submissions a passage may be found in and still count: more is common code."""
+    return max(float(least), share * submissions)
 
-    Returns the pairs that share code, best score first; pairs of two reference documents
-    are not compared. Shares are copydetect's: matched tokens over the tokens a document's
-    fingerprints cover, boilerplate excluded.
+
+def set_aside_common(prints: list[CodeFingerprint], student: list[bool],
+                     limit: float) -> int:
+    """Drop the fingerprints found in more than ``limit`` submissions from every document.
+
+    Common code is then treated as the release's code (copydetect's boilerplate): its
+    fingerprints are removed after winnowing, wherever they occur, and the tokens they
+    covered leave the document's token coverage (copydetect's ``get_token_coverage`` of
+    what remains), so a share is a share of the code that is not common. Returns how many
+    fingerprints were set aside.
+    """
+    held = Counter(h for fp, s in zip(prints, student) if s for h in fp.hashes)
+    common = {h for h, n in held.items() if n > limit}
+    for fp in prints:
+        if common.isdisjoint(fp.hashes):
+            continue
+        fp.hashes = fp.hashes - common
+        fp.hash_idx = {h: at for h, at in fp.hash_idx.items() if h not in common}
+        fp.token_coverage = get_token_coverage(fp.hash_idx, fp.k, len(fp.filtered_code))
+    return len(common)
+
+
+def fingerprint(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS.noise,
+                guarantee: int = DEFAULTS.guarantee, limit: float = math.inf
+                ) -> tuple[list[CodeFingerprint], int]:
+    """Fingerprint every document, the release's code and common code set aside.
+
+    Returns the fingerprints and the number of common ones (see :func:`set_aside_common`).
     """
     common = np.array([])
     if boilerplate.strip():
         common = np.unique(np.array(list(_fingerprint(
             Document("boilerplate", "", boilerplate), noise, noise, None).hashes)))
     prints = [_fingerprint(d, noise, guarantee, common) for d in docs]
-    tokens = _matched_tokens(prints, noise)
+    return prints, set_aside_common(prints, [d.kind == SUBMISSION for d in docs], limit)
+
+
+def pairs_of(docs: list[Document], prints: list[CodeFingerprint]) -> list[Pair]:
+    """The pairs that share code, best score first; pairs of two reference documents are
+    not compared. Shares are copydetect's: matched tokens over the tokens a document's
+    fingerprints cover."""
+    tokens = _matched_tokens(prints, prints[0].k if prints else 1)
     cover = np.array([max(fp.token_coverage, 1) for fp in prints])
-    student = np.array([d.kind == SUBMISSION for d in docs])
-    pairs = []
-    for i, j in zip(*np.nonzero(tokens)):
-        if not student[i] or (student[j] and j < i):  # each pair once, a submission first
-            continue
-        pairs.append(Pair(docs[i], docs[j], tokens[i, j] / cover[i], tokens[j, i] / cover[j],
-                          int(tokens[i, j]), (prints[i], prints[j])))
-    pairs.sort(key=lambda p: (-p.score, -p.tokens, p.a.name, p.b.name))
-    return pairs
+    student = np.array([d.kind == SUBMISSION for d in docs], dtype=bool)
+    i, j = np.nonzero(tokens)
+    once = student[i] & (~student[j] | (j > i))  # each pair once, a submission first
+    i, j = i[once], j[once]
+    share_a, share_b = tokens[i, j] / cover[i], tokens[j, i] / cover[j]
+    score = np.where(student[j], np.maximum(share_a, share_b), share_a)  # as Pair.score
+    name = np.argsort(np.argsort(np.array([d.name for d in docs]), kind="stable"))
+    order = np.lexsort((name[j], name[i], -tokens[i, j], -score))  # best first, then names
+    return [Pair(docs[a], docs[b], float(share_a[k]), float(share_b[k]), int(tokens[a, b]),
+                 (prints[a], prints[b])) for k, a, b in zip(order, i[order], j[order])]
+
+
+def compare(docs: list[Document], boilerplate: str = "", noise: int = DEFAULTS.noise,
+            guarantee: int = DEFAULTS.guarantee, limit: float = math.inf) -> list[Pair]:
+    """Compare every submission with every other and with every reference document.
+
+    Returns the pairs that share code, best score first (:func:`pairs_of`), the release's
+    code (``boilerplate``) and the passages found in more than ``limit`` submissions not
+    counted.
+    """
+    return pairs_of(docs, fingerprint(docs, boilerplate, noise, guarantee, limit)[0])
 
 
 # ------------------------------------------------------------------ configuration, run
@@ -225,9 +291,13 @@ def run(assignment: str, root: Path | str | None = None, threshold: float | None
     codes, problems = submissions(course.config, assignment, ids, release_sources)
     refs = [Document("instructor's solution", SOLUTION, reference), course_package()]
     docs = [Document(s, SUBMISSION, c) for s, c in codes.items()] + refs
-    pairs = compare(docs, boilerplate, conf.noise, conf.guarantee)
-    report = Report(assignment, pairs, conf.threshold, len(codes), [r.name for r in refs],
-                    problems, time.perf_counter() - t0)
+    limit = common_limit(len(codes), conf.common_share, conf.common_min)
+    prints, common = fingerprint(docs, boilerplate, conf.noise, conf.guarantee, limit)
+    pairs = pairs_of(docs, prints)
+    report = Report(assignment, pairs, FlagRule(conf.threshold, conf.outlier, conf.min_tokens),
+                    len(codes), [r.name for r in refs], problems, 0.0,
+                    place(pairs, conf.min_pairs), limit, common)
+    report.seconds = time.perf_counter() - t0
     folder = Path(out) if out else root / "similarity" / assignment
     folder.mkdir(parents=True, exist_ok=True)
     report.csv = write_csv(report, folder / "pairs.csv")
@@ -251,9 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, GradingError) as e:
         print(f"autograder similarity: error: {e}")
         return 2
+    rule = report.rule
     print(f"{report.submissions} submissions, {len(report.pairs)} pairs sharing code, "
-          f"{len(report.flagged)} flagged (score >= {report.threshold:.2f}) "
-          f"in {report.seconds:.1f} s")
+          f"{len(report.flagged)} flagged (score >= {rule.threshold:.2f}, robust z >= "
+          f"{rule.outlier:g}, >= {rule.min_tokens} tokens matched) in {report.seconds:.1f} s")
     for p in report.flagged[:20]:
         print(f"  {p.score:6.0%}  {p.a.name}  ~  {p.b.name}")
     for student, why in sorted(report.problems.items()):

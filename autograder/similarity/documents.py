@@ -6,6 +6,7 @@ them out).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -13,11 +14,13 @@ from pathlib import Path
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
-__all__ = ["SOLUTION", "COURSE", "SUBMISSION", "Document", "Pair", "Report"]
+__all__ = ["SOLUTION", "COURSE", "SUBMISSION", "CLASSMATES", "Document", "Pair", "FlagRule",
+           "Distribution", "Report"]
 
 SOLUTION = "solution"  # kind of the instructor's solution document
 COURSE = "course"  # kind of a course package module
 SUBMISSION = "submission"
+CLASSMATES = "classmates"  # the distribution of the pairs of two submissions
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Pair:
     share_b: float
     tokens: int  # matched tokens of a
     prints: tuple[CodeFingerprint, CodeFingerprint] = field(repr=False)
+    z: float = math.nan  # robust z-score of the score in its distribution (nan: none)
+    percentile: float = math.nan  # share of its distribution scoring at most as much, in %
 
     @cached_property
     def _slices(self) -> tuple[np.ndarray, np.ndarray]:
@@ -63,19 +68,56 @@ class Pair:
             return max(self.share_a, self.share_b)
         return self.share_a
 
+    @property
+    def distribution(self) -> str:
+        """The pairs it is measured against: its classmates' pairs, or every submission's
+        pair with the same reference document."""
+        return CLASSMATES if self.b.kind == SUBMISSION else self.b.name
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """When a pair is flagged: c.Similarity's threshold, outlier and min_tokens."""
+
+    threshold: float
+    outlier: float
+    min_tokens: int
+
+    def flags(self, p: Pair) -> bool:
+        unusual = math.isnan(p.z) or p.z >= self.outlier  # nan: too few pairs to compare
+        return p.score >= self.threshold and p.tokens >= self.min_tokens and unusual
+
+
+@dataclass
+class Distribution:
+    """The scores of one distribution's pairs sharing code, and its robust centre and spread."""
+
+    name: str
+    scores: np.ndarray
+    median: float
+    spread: float  # robust standard deviation (1.4826 MAD, see .distribution); nan: too few
+
+    def score_at(self, z: float) -> float:
+        """The score whose robust z-score is z."""
+        return self.median + z * self.spread
+
 
 @dataclass
 class Report:
     assignment: str
     pairs: list[Pair]  # every pair sharing code, best first
-    threshold: float
+    rule: FlagRule
     submissions: int
     references: list[str]
     problems: dict[str, str]  # student -> why their notebook was not read
     seconds: float
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    common_limit: float = math.inf  # a passage in more submissions than this is common
+    common_passages: int = 0  # fingerprints set aside as common code
     html: Path | None = None
     csv: Path | None = None
 
-    @property
+    @cached_property
     def flagged(self) -> list[Pair]:
-        return [p for p in self.pairs if p.score >= self.threshold]
+        """The flagged pairs, best first (computed once: the pairs do not change)."""
+        return [p for p in self.pairs if self.rule.flags(p)]
