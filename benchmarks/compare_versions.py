@@ -12,7 +12,7 @@ run took and the folders it ran in:
 - the gradebook: every grade's score of every student;
 - the verdict in each autograded test cell's metadata;
 - the summary table ``grade`` prints; the feedback pages and ``grading_report.txt``;
-- ``nbgrader export``'s CSV; the similarity table; the audit's report.
+- ``nbgrader export``'s CSV (its rows sorted); the similarity table; the audit's report.
 
 Prints ``same: <what>`` or ``DIFFERENT: <what>`` with the first differing lines, then
 ``identical=yes`` or ``identical=no`` (exit status 1).
@@ -51,9 +51,20 @@ def run(cmd: list[str], cwd: Path, tree: Path, ok=(0, 1)) -> str:
 
 
 def normal(text: str, *folders: Path) -> str:
+    """The text without what differs from run to run: its folders, the seconds, and the
+    padding of table columns that those seconds widen."""
     for folder in folders:
         text = text.replace(str(folder), "<folder>")
-    return SECONDS.sub("<s>", text)
+    text = SECONDS.sub("<s>", text)
+    return "\n".join(re.sub(r"  +", "  ", line).rstrip("- ") or line[:1]
+                     for line in text.splitlines())
+
+
+def table(course: Path, name: str) -> str:
+    """A CSV's header and its rows in sorted order (nbgrader lists students in the order
+    they were graded, which parallel grading varies)."""
+    lines = (course / name).read_text().splitlines()
+    return "\n".join(lines[:1] + sorted(lines[1:]))
 
 
 def gradebook(course: Path, assignments: list[str]) -> str:
@@ -108,7 +119,7 @@ def outcomes(tree: Path, template: Path, work: Path, assignments: list[str]) -> 
     out["verdicts in autograded/"] = verdicts(course)
     out["feedback pages"] = files(course, "feedback/*/*/*.html")
     out["grading reports"] = files(course, "feedback/*/*/grading_report.txt")
-    out["nbgrader export"] = files(course, "grades.csv")
+    out["nbgrader export"] = table(course, "grades.csv")
     out["similarity tables"] = files(course, "similarity/**/*.csv")
     return out
 

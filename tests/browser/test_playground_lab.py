@@ -136,7 +136,7 @@ def test_controls_refuse_impossible_networks_and_bad_strings(playground, screens
     assert "1 to 8 units" in root.locator(".pg-error").inner_text()
     assert root.locator(".pg-unitctl").count() == 6  # the network is unchanged
     assert root.locator(".pg-unit").count() == 1 + 4 + 2 + 2 + 2 + 2 + 1
-    root.screenshot(path=screens_dir("playground", timeout=SHOT_TIMEOUT) / "4-refused.png")
+    root.screenshot(path=screens_dir("playground") / "4-refused.png", timeout=SHOT_TIMEOUT)
     assert page.log.problems() == []
 
 
