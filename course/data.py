@@ -7,6 +7,9 @@ shape (N, 1). Sampled classification sets are shuffled, with classes as balanced
 allows.
 """
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 __all__ = ["xor", "circles", "moons", "blobs", "spirals", "FUNCTIONS", "function_samples",
@@ -206,13 +209,29 @@ def parity(n_bits):
     return X.astype(np.float64), (X.sum(axis=1) % 2).astype(np.int64)
 
 
-def digits(seed=0):
-    """Return scikit-learn's 8x8 digits, shuffled: X (1797, 64) in [0, 1], y (1797,) int64."""
+def _digits_table():
+    """scikit-learn's digits as one array, a row per image and its label last.
+
+    Read from the file ``load_digits`` reads (``sklearn/datasets/data/digits.csv.gz``)
+    without importing scikit-learn, which takes about a second: a graded notebook that
+    loads the digits starts that much sooner. ``load_digits`` itself if the file moved.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return np.loadtxt(path, delimiter=",")
     from sklearn.datasets import load_digits
 
     data = load_digits()
-    X = np.asarray(data.data, dtype=np.float64) / 16.0
-    y = np.asarray(data.target, dtype=np.int64)
+    return np.column_stack([data.data, data.target])
+
+
+def digits(seed=0):
+    """Return scikit-learn's 8x8 digits, shuffled: X (1797, 64) in [0, 1], y (1797,) int64."""
+    table = _digits_table()
+    X = np.asarray(table[:, :-1], dtype=np.float64) / 16.0
+    y = np.asarray(table[:, -1], dtype=np.int64)
     return _shuffled(np.random.default_rng(seed), X, y)
 
 

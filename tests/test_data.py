@@ -219,3 +219,17 @@ def test_one_hot():
 def test_bad_input_raises_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_digits_are_scikit_learns_whether_or_not_its_file_is_found(monkeypatch):
+    """Read from scikit-learn's file without importing it, or through load_digits: the
+    same images and labels as load_digits gives, in the same shuffled order."""
+    from sklearn.datasets import load_digits
+
+    ref = load_digits()
+    order = np.random.default_rng(3).permutation(len(ref.target))
+    X, y = data.digits(seed=3)
+    assert np.array_equal(X, ref.data[order] / 16.0) and np.array_equal(y, ref.target[order])
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
+    X2, y2 = data.digits(seed=3)
+    assert np.array_equal(X2, X) and np.array_equal(y2, y)
