@@ -6,7 +6,7 @@ a backward pass. :mod:`course.plots` offers both beside the course's other pictu
 """
 
 from course.autodiff import _topological
-from course.plots import NotebookFigure
+from course.figure import NotebookFigure
 
 __all__ = ["draw_graph", "plot_backward_step"]
 
