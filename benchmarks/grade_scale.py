@@ -119,12 +119,18 @@ def report(assignment: str, m: dict) -> None:
 def compare_postgresql(course: Path, assignment: str, workers: int, db: str,
                        base: Path) -> bool:
     """Grade the same class into PostgreSQL; compare scores and export tables."""
+    from autograder.config import normalize_db_url
+
+    url = normalize_db_url(db)  # the driver the grader uses, for nbgrader's own commands
     pg = shutil.copytree(course, base / f"{course.name}-postgresql",
                          ignore=shutil.ignore_patterns("autograded", "feedback",
                                                        "gradebook.db", "grades.csv"))
+    grade_real.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+                    "--force", "--log-level=WARN", f"--CourseDirectory.db_url={url}"], pg)
     grade(pg, assignment, workers, base / f"timings-{assignment}-pg.jsonl", db=db)
     t_sqlite, rows_sqlite = export(course)
-    t_pg, rows_pg = export(pg, db)
+    t_pg, rows_pg = export(pg, url)  # the database may hold other assignments graded before
+    rows_pg = [r for r in rows_pg if r["assignment"] == assignment]
     same = rows_sqlite == rows_pg and rows_sqlite
     print(f"  PostgreSQL: nbgrader export {t_pg:.1f} s (SQLite {t_sqlite:.1f} s); "
           f"same_gradebook={'yes' if same else 'no'}")
