@@ -3,6 +3,10 @@
 M, B, T, G = "momentum", "minibatches", "train_digits", "gradient_norms"
 
 VARIANTS = [
+    dict(name="momentum_in_place", description="v and w updated in place (v *= beta; "
+                                              "w += v): the arrays passed in change",
+         patches=[(M, "    v = beta * v - lr * dw\n    w = w + v",
+                   "    v *= beta\n    v -= lr * dw\n    w += v")]),
     dict(name="momentum_sign_error", description="v = beta v + lr dw (gradient ascent)",
          patches=[(M, "v = beta * v - lr * dw", "v = beta * v + lr * dw")]),
     dict(name="momentum_position_sign", description="w = w - v",

@@ -37,8 +37,16 @@ class MomentumStep(Check):
         w, v = case["w"].copy(), np.zeros_like(case["w"])
         ws, vs = [], []
         for _ in range(case["steps"]):
-            res = call(fns[0], w.copy(), case["A"] * w, v.copy(), case["lr"], case["beta"],
-                       what="momentum_step")
+            given = (w.copy(), case["A"] * w, v.copy())
+            kept = tuple(a.copy() for a in given)
+            res = call(fns[0], *given, case["lr"], case["beta"], what="momentum_step")
+            changed = [name for name, a, b in zip(("w", "dw", "v"), given, kept)
+                       if not np.array_equal(a, b)]
+            if changed:  # the text promises: do not change the arrays passed in
+                raise StudentError(
+                    f"momentum_step changed the array{'s' * (len(changed) > 1)} "
+                    f"{', '.join(changed)} passed to it; return new arrays (w = w + v, not "
+                    "w += v) and leave the arguments as they were")
             w, v = unpack(res, 2, "momentum_step", "w, v")
             w, v = arr(w, "w"), arr(v, "v")
             ws.append(w)
