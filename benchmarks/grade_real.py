@@ -53,12 +53,13 @@ PARTS = ["kernel", "student code", "checks", "judge", "gradebook"]
 # ------------------------------------------------------------------ instrumentation
 
 
-_PHASE = {"prefix": ""}  # "self-check " while a worker grades the instructor's solution
+# prefix: "self-check " while a worker grades the instructor's solution
+_PHASE: dict = {"prefix": ""}
 
 
-def _log(part: str, seconds: float) -> None:
+def _log(part: str, seconds: float, **more) -> None:
     with open(os.environ[TIMINGS], "a") as f:
-        f.write(json.dumps({"part": _PHASE["prefix"] + part, "s": seconds}) + "\n")
+        f.write(json.dumps({"part": _PHASE["prefix"] + part, "s": seconds, **more}) + "\n")
 
 
 def _timed_async(part, fn):
@@ -68,7 +69,8 @@ def _timed_async(part, fn):
         try:
             return await fn(*args, **kwargs)
         finally:
-            _log(part(*args) if callable(part) else part, time.perf_counter() - t0)
+            name, more = part(*args) if callable(part) else (part, {})
+            _log(name, time.perf_counter() - t0, **more)
     return wrapper
 
 
@@ -83,17 +85,21 @@ def _timed(part, fn):
     return wrapper
 
 
-def _cell_part(client, cell, *rest) -> str:
-    from autograder.cells import is_test
+def _cell_part(client, cell, *rest) -> tuple[str, dict]:
+    from autograder.cells import grade_id, is_test
 
-    return "checks" if is_test(cell) else "student code"
+    return ("checks" if is_test(cell) else "student code"), {"cell": grade_id(cell)}
 
 
 def instrument_worker() -> None:
     """Wrap kernel start and stop, cell execution, the judge and the task with timers.
 
-    A spawned worker imports these modules anyway (autograder.task needs nbclient).
+    A spawned worker imports these modules anyway (autograder.task needs nbclient). Once
+    per process: a second call would count every event twice.
     """
+    if _PHASE.get("instrumented"):
+        return
+    _PHASE["instrumented"] = True
     import nbclient
     from jupyter_client import AsyncKernelManager
 
@@ -249,6 +255,16 @@ def split(path: Path) -> dict[str, float]:
         for line in path.read_text().splitlines():
             rec = json.loads(line)
             total[rec["part"]] = total.get(rec["part"], 0.0) + rec["s"]
+    return total
+
+
+def cells(path: Path) -> dict[str, float]:
+    """Seconds per graded cell (grade id) of the students' notebooks, summed."""
+    total: dict[str, float] = {}
+    for line in path.read_text().splitlines() if path.exists() else ():
+        rec = json.loads(line)
+        if "cell" in rec and not rec["part"].startswith("self-check"):
+            total[str(rec["cell"])] = total.get(str(rec["cell"]), 0.0) + rec["s"]
     return total
 
 

@@ -12,7 +12,8 @@ export`` writes the grade table. Printed per assignment and N:
   judge, gradebook, sandbox set-up, other: see ``grade_real.py``);
 - the peak resident memory of the grader's process and of the largest worker (a worker's
   figure includes the sandboxed kernels it waited for);
-- the seconds ``nbgrader export`` took for the class.
+- the seconds ``nbgrader export`` took for the class;
+- the costliest cells of the students' notebooks (seconds per submission, by grade id).
 
 Then, per assignment, whether the time grows linearly: the machine seconds per submission
 at the largest N over those at the smallest (``linear=yes`` when at most 1.25, that is no
@@ -47,6 +48,7 @@ import grade_real  # noqa: E402  (its timers, its class, its gradebook reader)
 
 LINEAR = 1.25  # largest-N over smallest-N machine seconds per submission still "linear"
 PEAKS = "peaks"  # the record grade_instrumented adds to the timings file
+TOP_CELLS = 4  # the costliest cells printed per assignment and N
 
 
 def course_with_class(base: Path, assignment: str, n: int) -> Path:
@@ -102,8 +104,10 @@ def measure(course: Path, assignment: str, n: int, workers: int, base: Path) -> 
         shown[p] for p in ("kernel", "student code", "checks", "judge"))
     shown["other"] = machine - sum(shown.values())
     t_export, _ = export(course)
+    by_cell = sorted(grade_real.cells(timings).items(), key=lambda kv: -kv[1])
     return dict(n=n, wall=wall, startup=startup, machine=machine, parts=shown,
-                peaks=peaks(timings), export=t_export)
+                peaks=peaks(timings), export=t_export,
+                cells={gid: s / n for gid, s in by_cell[:TOP_CELLS]})
 
 
 def report(assignment: str, m: dict) -> None:
@@ -114,6 +118,8 @@ def report(assignment: str, m: dict) -> None:
               f"{k} {v:.2f}" for k, v in m["parts"].items()))
     print(f"  peak memory: grader {p.get('grader_mb', float('nan')):.0f} MB, largest worker "
           f"{p.get('worker_mb', float('nan')):.0f} MB; nbgrader export {m['export']:.1f} s")
+    print("  costliest cells (s per submission): " + ", ".join(
+        f"{gid} {s:.2f}" for gid, s in m["cells"].items()))
 
 
 def compare_postgresql(course: Path, assignment: str, workers: int, db: str,

@@ -200,6 +200,49 @@ def test_recursion_and_exponential_time_are_named():
     assert "RecursionError" in msg and "explicit stack" in msg
     msg = failure(checks.value_scale, solution("no_visited_set")["Value"])
     assert "did not finish within 5 s" in msg and "no visited set" in msg
+    # outside the sandbox the guarded prefix already ran past the limit, and says so
+    assert f"the first {a5.PROBE} operations of" in msg
+
+
+def _backward_passes(Value, monkeypatch, sandboxed):
+    """How many times ValueScale runs the student's backward() on the ladder."""
+    import autograder.checks.guard as guard
+
+    passes = []
+    backward = Value.backward
+    ladder = [c for c in a5.ValueScale().cases(np.random.default_rng(0))
+              if c["kind"] == "ladder"][0]
+    with monkeypatch.context() as m:
+        if sandboxed:  # the sandbox hides the answers: call() has nothing to watch
+            m.setattr(guard, "all_hidden", lambda: True)
+        m.setattr(Value, "backward", lambda self: passes.append(1) or backward(self))
+        out = a5.ValueScale().run([Value], ladder)
+    return len(passes), out
+
+
+@pytest.mark.slow
+def test_the_ladder_runs_once_where_nothing_is_watched(monkeypatch):
+    # In the sandbox no guarded prefix runs: one backward pass per graph, so a backward
+    # pass that walks every path costs one time limit, not two.
+    n, out = _backward_passes(solution("no_visited_set")["Value"], monkeypatch, True)
+    assert n == 1 and not math.isfinite(out["t_backward"]) and "prefix" not in out
+    n, out = _backward_passes(solution()["Value"], monkeypatch, True)
+    assert n == 1 and "grad" in out
+    # watched: the prefix under the guard, then the whole graph; a prefix past the limit
+    # stands for the whole graph
+    n, out = _backward_passes(solution()["Value"], monkeypatch, False)
+    assert n == 2 and "grad" in out and "prefix" not in out
+    n, out = _backward_passes(solution("no_visited_set")["Value"], monkeypatch, False)
+    assert n == 1 and out["prefix"] == a5.PROBE and not math.isfinite(out["t_backward"])
+
+
+def test_the_hidden_scale_check_adds_a_chain_and_no_second_ladder():
+    check = a5.ValueScale()
+    visible = check.cases(np.random.default_rng(0))
+    hidden = check.hidden_cases(np.random.default_rng(1))
+    assert [c["kind"] for c in visible] == ["chain", "ladder"]
+    assert [c["kind"] for c in hidden] == ["chain"]
+    assert hidden[0]["prog"] != visible[0]["prog"]
 
 
 def test_a_class_without_reflected_forms_is_told_which_method_is_missing():

@@ -27,8 +27,9 @@ needs_root = pytest.mark.skipif(
     reason="warm kernels need bwrap and root (the grader's sandbox uids)")
 
 PROBE = r'''
-import json, os, resource, socket, sys
-facts = {}
+_names = sorted(n for n in dir() if not n.startswith("_"))
+import gc, json, os, resource, socket, sys
+facts = {"names": _names, "frozen": gc.get_freeze_count()}
 facts["course_or_grader_loaded"] = sorted(
     m for m in sys.modules if m.split(".")[0] in ("course", "autograder"))
 facts["ids"] = [os.getuid(), os.geteuid(), os.getgid(), os.getegid(), os.getgroups()]
@@ -111,12 +112,21 @@ def test_warm_and_fresh_kernels_see_the_same_sandbox(facts):
     fresh, warm = facts["fresh"], facts["warm"]
     for key in ("status", "root", "cwd_is_work", "terminal", "hostname", "rlimits",
                 "env", "network", "answers", "setuid0", "write_outside",
-                "course_or_grader_loaded"):
+                "course_or_grader_loaded", "names"):
         assert warm[key] == fresh[key], key
     for f in (fresh, warm):
         uid = f["uid_slot"]
         assert f["ids"] == [uid, uid, uid, uid, []]
         assert f["pids_seen"] <= 4  # its own PID namespace (bwrap's init, a placeholder)
+
+
+@needs_root
+def test_the_objects_of_a_kernels_start_up_are_out_of_the_collectors_way(facts):
+    # gc.freeze() ran before the first cell, in warm and fresh kernels alike, and left
+    # no name behind in the notebook's namespace
+    for f in facts.values():
+        assert f["frozen"] > 10_000
+        assert "gc" not in f["names"] and "In" in f["names"]
 
 
 @needs_root

@@ -69,7 +69,7 @@ from autograder.checks.autodiff_programs import (
     time_limited,
 )
 from autograder.checks.framework import Check, Finding, register
-from autograder.checks.guard import StudentError, call
+from autograder.checks.guard import StudentError, call, watching
 
 __all__ = ["ValueForward", "ValueRules", "ValueGraphs", "ValueScale", "MlpForward",
            "TrainStep", "TrainXor", "TARGET_ACCURACY", "XOR_NOISE", "N_TRAIN", "N_VAL"]
@@ -191,8 +191,11 @@ class ValueScale(Check):
 
     def hidden_cases(self, rng):
         # What is measured is time and depth, not values: one hidden chain for the whole
-        # class, whose trusted gradients the judging process computes once.
-        return self.cases(np.random.default_rng(self.HIDDEN_SEED))
+        # class, whose trusted gradients the judging process computes once. The ladder has
+        # no random part: the visible check's ladder is the only one (a second run of the
+        # same graph would cost a backward pass that walks every path another LIMIT).
+        return [c for c in self.cases(np.random.default_rng(self.HIDDEN_SEED))
+                if c["kind"] == "chain"]
 
     def cases(self, rng):
         x, prog = chain_program(rng)
@@ -216,10 +219,15 @@ class ValueScale(Check):
                 o["data"] = number(nodes[-1].data, "data")
             return o
 
-        # The guard of call() slows every Python call some forty times: a short prefix of
-        # the graph runs under it (borrowed code is refused there), the timed graph
-        # without it, so that the times measure the student's algorithm.
-        call(go, case["x"], case["prog"][:PROBE], what="Value")
+        # The guard of call() slows every Python call some forty times: where it watches
+        # (a student's own Jupyter), a short prefix of the graph runs under it (borrowed
+        # code is refused there), the timed graph without it, so that the times measure
+        # the student's algorithm. A prefix that alone runs past the limit stands for the
+        # whole graph. In the sandbox the guard has nothing to watch, and no prefix runs.
+        if watching():
+            probe = call(go, case["x"], case["prog"][:PROBE], what="Value")
+            if not math.isfinite(probe["t_backward"]):
+                return {**probe, "prefix": PROBE}
         try:
             return go(case["x"], case["prog"])
         except RecursionError:
@@ -240,6 +248,8 @@ class ValueScale(Check):
                 f"a graph of {n} nodes and {edges} edges where every node is used twice "
                 f"({LADDER} levels, 2**{LADDER} paths from the output to the leaves)")
         t_b, t_f = float(outputs["t_backward"]), float(outputs["t_forward"])
+        if "prefix" in outputs:
+            what = f"the first {int(outputs['prefix'])} operations of {what}"
         if not math.isfinite(t_b):
             hint = ("likely: the topological sort has no visited set, so it walks every "
                     "path to a shared node (their number doubles at every level) instead of "

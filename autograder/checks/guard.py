@@ -25,7 +25,8 @@ CHECKS_PACKAGE = "autograder.checks"
 # Functions of the checks package that compute the right answers.
 JUDGING_CODE = {"judge", "judge_all", "judge_case", "judge_call", "judge_notebook"}
 
-__all__ = ["StudentError", "call", "arr", "unpack", "FORBIDDEN_MODULES", "JUDGING_CODE"]
+__all__ = ["StudentError", "call", "watching", "arr", "unpack", "FORBIDDEN_MODULES",
+           "JUDGING_CODE"]
 
 
 class StudentError(Exception):
@@ -85,13 +86,18 @@ def _hook(seen: list):
     return hook
 
 
+def watching() -> bool:
+    """Whether :func:`call` watches for forbidden calls here (not in the sandbox)."""
+    return not all_hidden()
+
+
 def call(fn, *args, what=None, **kwargs):
     """Call a student's function, refusing help from the course's answers or autodiff."""
     what = what or getattr(fn, "__name__", "the function")
     if not callable(fn):
         raise StudentError(f"{what} is not a function (got {type(fn).__name__})")
     seen: list = []
-    watch = not all_hidden()  # in the sandbox there is nothing to watch for
+    watch = watching()  # in the sandbox there is nothing to watch for
     previous = sys.getprofile()
     if watch:
         sys.setprofile(_hook(seen))

@@ -104,7 +104,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                                   *self._kernel_args()])
 
     def _kernel_args(self) -> list[str]:
-        return ["-f", self.connection_file, "--HistoryManager.hist_file=:memory:"]
+        return ["-f", self.connection_file, "--HistoryManager.hist_file=:memory:",
+                f"--IPKernelApp.exec_lines={FREEZE_STARTUP}"]
 
     def write_connection_file(self, **kwargs: Any) -> None:
         super().write_connection_file(**kwargs)
@@ -141,6 +142,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             "path": [str(sb.packages)],
             "rlimits": sb.rlimits(), "argv": self._kernel_args(),
             "stderr": str(sb.stderr_log)})
+
+
+# Run by the kernel once started, before the first cell, binding no name: the objects of
+# the kernel's start-up (about 60 000: ipykernel, IPython, numpy) leave the garbage
+# collector's generations. A notebook that allocates millions of objects (a5's graphs of
+# Values, each in a reference cycle with its rule) otherwise makes every full collection
+# walk them again: 0.45 s of a5's 1.45 s of cells (Python's gc.freeze documentation).
+FREEZE_STARTUP = "__import__('gc').freeze()"
 
 
 class _CappedClient(NotebookClient):
