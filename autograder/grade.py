@@ -40,6 +40,7 @@ from traitlets.config import Config
 
 from autograder.config import STATE_DIR, GradingError, limits_from_config, open_course
 from autograder.course_assignment import CourseAssignment
+from autograder.gradebook import one_engine_per_database
 from autograder.preprocessors import StudentRun, autograde_preprocessors
 from autograder.results import StudentResult, summary_table
 from autograder.sandbox.confinement import Limits, check_sandbox
@@ -321,7 +322,8 @@ class Grader:
             runner, n_threads = self._start_workers(len(todo))
             try:  # the instructor's solution first: a broken environment grades nobody
                 self_check(self.course, runner, todo)
-                results += self._grade_class(todo, runner, n_threads, results)
+                with one_engine_per_database():
+                    results += self._grade_class(todo, runner, n_threads, results)
             except BaseException:
                 self.pool.stop()
                 raise

@@ -199,9 +199,9 @@ def test_recursion_and_exponential_time_are_named():
     msg = failure(checks.value_scale, solution("recursive_sort")["Value"])
     assert "RecursionError" in msg and "explicit stack" in msg
     msg = failure(checks.value_scale, solution("no_visited_set")["Value"])
-    assert "did not finish within 5 s" in msg and "no visited set" in msg
-    # outside the sandbox the guarded prefix already ran past the limit, and says so
-    assert f"the first {a5.PROBE} operations of" in msg
+    assert "would not finish within 5 s" in msg and "no visited set" in msg
+    # told from the small ladder: its 51 rules ran once per path, thousands of times
+    assert "ran the nodes' rules" in msg and "12 levels (51 nodes" in msg
 
 
 def _backward_passes(Value, monkeypatch, sandboxed):
@@ -220,20 +220,36 @@ def _backward_passes(Value, monkeypatch, sandboxed):
     return len(passes), out
 
 
-@pytest.mark.slow
-def test_the_ladder_runs_once_where_nothing_is_watched(monkeypatch):
-    # In the sandbox no guarded prefix runs: one backward pass per graph, so a backward
-    # pass that walks every path costs one time limit, not two.
-    n, out = _backward_passes(solution("no_visited_set")["Value"], monkeypatch, True)
-    assert n == 1 and not math.isfinite(out["t_backward"]) and "prefix" not in out
+def test_a_backward_pass_that_walks_every_path_costs_one_small_ladder(monkeypatch):
+    # The small ladder first: a backward pass that runs the rules once per path is told
+    # from it, and the 300-level ladder (which it would never finish) is not run, watched
+    # or not. A correct one goes on to the whole ladder: in the sandbox at once, in a
+    # student's own Jupyter after a prefix under the guard.
+    for sandboxed in (True, False):
+        n, out = _backward_passes(solution("no_visited_set")["Value"], monkeypatch,
+                                  sandboxed)
+        assert n == 1 and out["rule_runs"] >= 2 ** 10 and not math.isfinite(out["t_backward"])
     n, out = _backward_passes(solution()["Value"], monkeypatch, True)
-    assert n == 1 and "grad" in out
-    # watched: the prefix under the guard, then the whole graph; a prefix past the limit
-    # stands for the whole graph
+    assert n == 2 and "grad" in out and "rule_runs" not in out
     n, out = _backward_passes(solution()["Value"], monkeypatch, False)
-    assert n == 2 and "grad" in out and "prefix" not in out
-    n, out = _backward_passes(solution("no_visited_set")["Value"], monkeypatch, False)
-    assert n == 1 and out["prefix"] == a5.PROBE and not math.isfinite(out["t_backward"])
+    assert n == 3 and "grad" in out and "prefix" not in out
+
+
+def test_rules_run_a_few_times_each_are_not_a_walk_of_every_path():
+    # twice per node (a backward pass that runs the whole order twice) is linear time
+    ns = solution()
+    Value = ns["Value"]
+    backward = Value.backward
+
+    def twice(self):
+        backward(self)
+        backward(self)
+
+    Value.backward = twice
+    assert a5.ValueScale().rule_runs(Value) is None
+    Value.backward = backward
+    assert a5.ValueScale().rule_runs(Value) is None
+    assert a5.ValueScale().rule_runs(solution("no_visited_set")["Value"]) >= 2 ** 10
 
 
 def test_the_hidden_scale_check_adds_a_chain_and_no_second_ladder():

@@ -36,12 +36,10 @@ from autograder.checks.autodiff_judge import (
     ProgramCheck,
     close,
     engine,
-    fmt,
     judge_rules,
     near,
     rules_named,
     trusted,
-    trusted_output,
     wrong_rules,
 )
 from autograder.checks.autodiff_mlp import (
@@ -64,10 +62,9 @@ from autograder.checks.autodiff_programs import (
     build,
     number,
     op_key,
-    operands,
     run_backward,
-    time_limited,
 )
+from autograder.checks.autodiff_scale import judge_scale, rule_runs, timed_graph
 from autograder.checks.framework import Check, Finding, register
 from autograder.checks.guard import StudentError, call, watching
 
@@ -188,6 +185,9 @@ class ValueScale(Check):
     LIMIT = 5.0  # seconds for one backward pass
     RATIO = 30.0  # backward may take this many times the forward pass (plus 1 s)
     HIDDEN_SEED = 20261207  # the hidden chain: another than the visible, the same for all
+    # Levels of a first, small ladder: 2**12 paths, 51 nodes. A backward pass that runs
+    # the rules once per path is told so at once, instead of after LIMIT on the big one.
+    SMALL_LADDER = 12
 
     def hidden_cases(self, rng):
         # What is measured is time and depth, not values: one hidden chain for the whole
@@ -207,31 +207,28 @@ class ValueScale(Check):
 
     def run(self, fns, case):
         V = fns[0]
-
-        def go(x, prog):
-            nodes, t_fwd = time_limited(self.LIMIT, build, V, x, prog, True)
-            if nodes is None:
-                raise StudentError(f"building the graph took more than {self.LIMIT:g} s")
-            _, t_bwd = time_limited(self.LIMIT, run_backward, nodes[-1])
-            o = {"t_forward": t_fwd, "t_backward": t_bwd}
-            if math.isfinite(t_bwd):
-                o["grad"] = np.array([number(n.grad, "grad") for n in nodes[:len(x)]])
-                o["data"] = number(nodes[-1].data, "data")
-            return o
-
         # The guard of call() slows every Python call some forty times: where it watches
         # (a student's own Jupyter), a short prefix of the graph runs under it (borrowed
         # code is refused there), the timed graph without it, so that the times measure
         # the student's algorithm. A prefix that alone runs past the limit stands for the
         # whole graph. In the sandbox the guard has nothing to watch, and no prefix runs.
+        if case["kind"] == "ladder":
+            runs = self.rule_runs(V)
+            if runs is not None:
+                return {"t_forward": 0.0, "t_backward": math.inf, "rule_runs": runs}
         if watching():
-            probe = call(go, case["x"], case["prog"][:PROBE], what="Value")
+            probe = call(timed_graph, V, case["x"], case["prog"][:PROBE], self.LIMIT,
+                         what="Value")
             if not math.isfinite(probe["t_backward"]):
                 return {**probe, "prefix": PROBE}
         try:
-            return go(case["x"], case["prog"])
+            return timed_graph(V, case["x"], case["prog"], self.LIMIT)
         except RecursionError:
             raise StudentError("backward() raised RecursionError") from None
+
+    def rule_runs(self, V):
+        """See :func:`.autodiff_scale.rule_runs` (on a SMALL_LADDER-level ladder)."""
+        return rule_runs(V, self.SMALL_LADDER, self.LIMIT)
 
     def judge_case(self, case, outputs, earlier):
         ok, msg = self.judge(case, outputs)
@@ -242,37 +239,7 @@ class ValueScale(Check):
         return ok, msg
 
     def judge(self, case, outputs):
-        n = len(case["x"]) + len(case["prog"])
-        edges = sum(len(operands(i)) for i in case["prog"])
-        what = (f"a chain of {len(case['prog'])} operations" if case["kind"] == "chain" else
-                f"a graph of {n} nodes and {edges} edges where every node is used twice "
-                f"({LADDER} levels, 2**{LADDER} paths from the output to the leaves)")
-        t_b, t_f = float(outputs["t_backward"]), float(outputs["t_forward"])
-        if "prefix" in outputs:
-            what = f"the first {int(outputs['prefix'])} operations of {what}"
-        if not math.isfinite(t_b):
-            hint = ("likely: the topological sort has no visited set, so it walks every "
-                    "path to a shared node (their number doubles at every level) instead of "
-                    "every edge once" if case["kind"] == "ladder" else
-                    "the work must grow like the number of edges")
-            return False, f"backward() did not finish within {self.LIMIT:g} s on {what}; " \
-                          f"{hint}"
-        if t_b > self.RATIO * t_f + 1.0:
-            return False, (f"backward() on {what} took {t_b:.2f} s, {t_b / t_f:.0f} times "
-                           f"the forward pass ({t_f:.3f} s): it must take time proportional "
-                           "to the number of edges; likely: a node is visited once per path "
-                           "(no visited set) or looked up in a list")
-        data, want = trusted_output(case["x"], case["prog"])
-        if not near(float(outputs["data"]), data, 1e-9):
-            return False, f"the output of {what} is {fmt(outputs['data'])}, expected {fmt(data)}"
-        if not close(outputs["grad"], want, 1e-6):
-            msg = f"the leaves' grads on {what} are {outputs['grad']}, expected {want}"
-            if not np.any(outputs["grad"]):
-                msg += ("; likely: no gradient reaches the leaves: the rules run inputs "
-                        "first (walk the topological order reversed) or the output's grad "
-                        "is not set to 1")
-            return False, msg
-        return True, f"backward {t_b:.3f} s, forward {t_f:.3f} s"
+        return judge_scale(case, outputs, self.LIMIT, self.RATIO, self.SMALL_LADDER)
 
 
 # ------------------------------------------------------------ neurons, layers, MLP
