@@ -17,7 +17,11 @@ run took and the folders it ran in:
 Prints ``same: <what>`` or ``DIFFERENT: <what>`` with the first differing lines, then
 ``identical=yes`` or ``identical=no`` (exit status 1).
 
-    python benchmarks/compare_versions.py --before <commit> [--n 10] [--assignments a3_backprop ...]
+With ``--demo`` the class is the demo class of ``make course`` (a correct submission, the
+first half of the answers, a blank one) instead.
+
+    python benchmarks/compare_versions.py --before <commit> [--n 10 | --demo]
+                                          [--assignments a3_backprop ...]
 """
 
 from __future__ import annotations
@@ -124,11 +128,29 @@ def outcomes(tree: Path, template: Path, work: Path, assignments: list[str]) -> 
     return out
 
 
+def demo_course(template: Path, names: list[str]) -> Path:
+    """A course folder holding the demo class of ``make course``
+    (:func:`autograder.course_build.demo.submissions`: correct, half, blank)."""
+    import nbformat
+
+    from autograder.course_build.demo import submissions
+
+    make_course(template, names, 0)
+    for a in names:
+        for student, nb in submissions(a).items():
+            path = template / "submitted" / student / a / f"{a}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, path)
+    return template
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", required=True, help="the commit to compare this checkout with")
     ap.add_argument("--n", type=int, default=10, help="students per assignment")
     ap.add_argument("--assignments", nargs="*", help="default: every assignment of source/")
+    ap.add_argument("--demo", action="store_true",
+                    help="the demo class of `make course` instead (ada, blaise, carl)")
     args = ap.parse_args()
     from autograder.layout import assignments as all_assignments
 
@@ -139,8 +161,13 @@ def main() -> int:
     try:
         subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before],
                        cwd=ROOT, check=True, capture_output=True)
-        template = make_course(base / "template", names, args.n)
-        print(f"class: {args.n} students x {len(names)} assignments; before={args.before}")
+        if args.demo:
+            template = demo_course(base / "template", names)
+            print(f"class: the demo class x {len(names)} assignments; before={args.before}")
+        else:
+            template = make_course(base / "template", names, args.n)
+            print(f"class: {args.n} students x {len(names)} assignments; "
+                  f"before={args.before}")
         old = outcomes(before, template, base / "course-before", names)
         new = outcomes(ROOT, template, base / "course-after", names)
         differ = 0
