@@ -1,5 +1,6 @@
-"""Bounded waits for a kernel's ``kernel_info`` reply, so that a lost message costs a
-second, not a run's whole timeout.
+"""Bounded waits for a kernel's ``kernel_info`` and ``execute_reply`` replies, so that a
+lost message costs a second, not a run's whole timeout (:class:`LostReplyMixin` for a
+cell's reply).
 
 A kernel is ready once it answers a ``kernel_info`` request. jupyter_client's
 ``wait_for_ready`` sends the request again every second until a reply comes (and so
@@ -26,13 +27,16 @@ from typing import Any
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 
-__all__ = ["RETRY", "ReadyNotebookClient", "nbval_ensure_iopub_up", "pytest_configure"]
+from autograder.sandbox.lost_reply import RETRY, LostReplyMixin
 
-RETRY = 1.0  # seconds before a kernel_info request is sent again
+__all__ = ["RETRY", "LostReplyMixin", "ReadyNotebookClient", "nbval_ensure_iopub_up",
+           "pytest_configure"]
 
 
-class ReadyNotebookClient(NotebookClient):
-    """nbclient's client whose ``kernel_info`` wait before the first cell is bounded."""
+
+class ReadyNotebookClient(LostReplyMixin, NotebookClient):
+    """nbclient's client whose ``kernel_info`` wait before the first cell is bounded, and
+    which carries on after a lost ``execute_reply`` (:class:`LostReplyMixin`)."""
 
     async def async_wait_for_reply(self, msg_id: str, cell: Any = None) -> dict | None:
         if cell is not None:  # nbclient waits here for kernel_info only; keep the rest

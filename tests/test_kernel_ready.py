@@ -9,10 +9,13 @@ because the client asked again.
 
 from __future__ import annotations
 
+import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
 from nbval.kernel import RunningKernel
 
@@ -127,3 +130,79 @@ def test_nbval_asks_again():
         assert losing.lost and losing.requests >= 2
     finally:
         kernel.stop()
+
+
+# An ipykernel that runs every cell but never sends the execute_reply of a cell whose code
+# holds the marker, as if the reply were lost on the way.
+LOSING_REPLY_KERNEL = '''
+from ipykernel.ipkernel import IPythonKernel
+from ipykernel.kernelapp import IPKernelApp
+
+
+class LosingKernel(IPythonKernel):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        send = self.session.send
+
+        def lossy(stream, msg_or_type, content=None, parent=None, *args, **kw):
+            code = ((parent or {}).get("content") or {}).get("code", "")
+            if msg_or_type == "execute_reply" and "LOSE THIS REPLY" in code:
+                stream = None  # the message is built, not sent
+            return send(stream, msg_or_type, content, parent, *args, **kw)
+
+        self.session.send = lossy
+
+
+IPKernelApp.launch_instance(kernel_class=LosingKernel)
+'''
+
+
+def losing_cells():
+    return new_notebook(cells=[new_code_cell("x = 6 * 7  # LOSE THIS REPLY"),
+                               new_code_cell("print(x)")])
+
+
+def losing_kernelspec(tmp_path, monkeypatch) -> Path:
+    script = tmp_path / "losing_kernel.py"
+    script.write_text(LOSING_REPLY_KERNEL)
+    spec = tmp_path / "jupyter" / "kernels" / "losing"
+    spec.mkdir(parents=True)
+    spec.joinpath("kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, str(script), "-f", "{connection_file}"],
+        "display_name": "losing", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return script
+
+
+def test_nbclient_as_the_site_build_runs_it_goes_on_after_a_lost_execute_reply(
+        tmp_path, monkeypatch):
+    # timeout=20: waiting for the lost reply would end the run with CellTimeoutError
+    losing_kernelspec(tmp_path, monkeypatch)
+    nb = losing_cells()
+    ReadyNotebookClient(nb, timeout=20, kernel_name="losing",
+                        resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.cells[1].outputs[0]["text"] == "42\n"
+    # a cell whose reply is lost after an error still fails as one
+    nb = new_notebook(cells=[new_code_cell("1 / 0  # LOSE THIS REPLY")])
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        ReadyNotebookClient(nb, timeout=20, kernel_name="losing",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+
+def test_the_grader_goes_on_after_a_lost_execute_reply(tmp_path, monkeypatch):
+    # cell_timeout=20: waiting for the lost reply would interrupt the cell and note it
+    script = losing_kernelspec(tmp_path, monkeypatch)
+
+    def command(self, extra_arguments=None):
+        self.kernel_spec.interrupt_mode = "message"
+        return self.sandbox.wrap([sys.executable, str(script), *self._kernel_args()])
+
+    monkeypatch.setattr(SandboxedKernelManager, "format_kernel_cmd", command)
+    sandbox = Sandbox(tmp_path / "sb", uid=None, limits=Limits(cell_timeout=20), env={},
+                      confined=False)
+    nb = losing_cells()
+    with ThreadPoolExecutor(1) as thread:
+        events = thread.submit(execute_notebook, nb, sandbox, warm=False).result()
+    assert events == []
+    assert nb.cells[1].outputs[0]["text"] == "42\n"
+    assert not nb.cells[0].metadata.get("autograder")  # no timeout noted on the cell

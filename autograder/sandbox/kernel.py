@@ -36,6 +36,7 @@ from nbformat.v4 import new_output
 
 from autograder.cells import grade_id, is_test
 from autograder.sandbox.confinement import Sandbox, SandboxError, disk_usage
+from autograder.sandbox.lost_reply import LostReplyMixin
 from autograder.sandbox.warm_kernels import Zygote, sandbox_ready, warm_kernels_possible
 
 __all__ = ["SandboxedKernelManager", "execute_notebook"]
@@ -152,8 +153,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 FREEZE_STARTUP = "__import__('gc').freeze()"
 
 
-class _CappedClient(NotebookClient):
-    """nbclient's client, keeping at most ``output_limit`` bytes of output in memory."""
+class _CappedClient(LostReplyMixin, NotebookClient):
+    """nbclient's client, keeping at most ``output_limit`` bytes of output in memory; a
+    lost ``execute_reply`` costs a second, not the cell's timeout (:class:`LostReplyMixin`)."""
 
     def __init__(self, nb: Any, *, output_limit: int, **kw: Any):
         super().__init__(nb, **kw)
