@@ -9,6 +9,7 @@ from course import layers
 from course.gradcheck import numerical_gradient_array, rel_error
 
 TOL = 1e-7
+H = 1e-6  # numerical_gradient_array's step
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 7), st.integers(1, 5))
 seeds = st.integers(0, 2**31 - 1)
 
@@ -48,10 +49,14 @@ def test_activation_backward_matches_central_differences(name, shape, seed):
     z = away_from_kinks(rng, (n, h)) * 3
     dout = rng.standard_normal((n, h))
     args = (0.07,) if name == "leaky_relu" else ()
-    _, cache = layers.activation_forward(z, name, *args)
+    out, cache = layers.activation_forward(z, name, *args)
     dz = layers.activation_backward(dout, cache)
     num = numerical_gradient_array(lambda: layers.activation_forward(z, name, *args)[0], z, dout)
-    assert rel_error(dz, num) < TOL
+    # Central differences of sum(f(z) * dout) with step h carry a rounding error of about
+    # eps * sum|f(z) * dout| / h. Where tanh or sigmoid saturate (|z| reaches 9 here) the
+    # derivative itself is that small (1 - tanh(9)**2 = 6e-8), so the comparison allows it.
+    noise = np.finfo(np.float64).eps * np.sum(np.abs(out * dout)) / H
+    assert rel_error(dz, num) < TOL or np.linalg.norm(dz - num) <= noise
 
 
 @settings(max_examples=25, deadline=None)
