@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.sandbox.confinement import Limits, Sandbox, bwrap_path, uid_slot
+from autograder.sandbox.confinement import (
+    Limits,
+    Sandbox,
+    SandboxError,
+    bwrap_path,
+    processes_of,
+    uid_slot,
+)
 from autograder.sandbox.kernel import execute_notebook
 from autograder.sandbox.warm_kernels import Zygote
 
@@ -86,20 +96,8 @@ def probe(warm: bool) -> dict:
         assert events == []
         facts = json.loads(nb.cells[0].outputs[0]["text"])
         facts["uid_slot"] = uid
-        assert not processes_of(uid), "a process of the sandbox outlived its kernel"
+    assert not processes_of(uid, zombies=False), "a process of the sandbox outlived it"
     return facts
-
-
-def processes_of(uid: int) -> list[int]:
-    out = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if p.stat().st_uid == uid:
-                    out.append(int(p.name))
-            except OSError:
-                pass
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +154,7 @@ def test_a_kernel_that_exits_is_restarted_warm_and_the_sandbox_ends():
     with tempfile.TemporaryDirectory() as tmp, uid_slot() as uid:
         sandbox = Sandbox(Path(tmp) / "sb", uid=uid, limits=Limits(), env={})
         events = execute(nb, sandbox, True)
-        assert not processes_of(uid)
+    assert not processes_of(uid, zombies=False)
     assert any("DeadKernel" in e for e in events), events
     assert nb.cells[2].outputs[0]["text"] == "42\n"  # the cells above were re-run
 
@@ -168,6 +166,53 @@ def test_a_dead_zygote_is_replaced():
     Zygote._proc.wait()
     facts = probe(warm=True)
     assert facts["hostname"] == "sandbox"
+
+
+@needs_root
+def test_the_uid_of_a_sandbox_goes_to_the_next_one_only_once_its_processes_ended():
+    with uid_slot() as uid:
+        stray = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}",
+                                  "--clear-groups", "sleep", "600"])
+        time.sleep(0.2)
+        assert stray.pid in processes_of(uid)
+    assert stray.wait(timeout=5) == -signal.SIGKILL
+    assert not processes_of(uid, zombies=False)
+
+
+@needs_root
+def test_a_zygote_that_never_says_ready_is_replaced_in_seconds(monkeypatch):
+    monkeypatch.setattr(Zygote, "READY_TIMEOUT", 8.0)  # its replacement imports in ~1 s
+    with Zygote._lock:
+        if Zygote._proc is not None:
+            Zygote._proc.kill()
+            Zygote._proc.wait()
+        Zygote._launch()
+        stuck = Zygote._proc
+        stuck.send_signal(signal.SIGSTOP)  # before its imports are done
+    started = time.monotonic()
+    facts = probe(warm=True)
+    assert facts["hostname"] == "sandbox"
+    assert Zygote._proc is not stuck and stuck.poll() is not None  # killed, replaced
+    assert time.monotonic() - started < 30
+
+
+@needs_root
+def test_a_zygote_that_takes_a_request_and_gives_no_pid_fails_the_start_in_seconds(
+        monkeypatch):
+    monkeypatch.setattr(Zygote, "ANSWER_TIMEOUT", 1.0)
+    probe(warm=True)  # a zygote that is ready
+    stuck = Zygote._proc
+    stuck.send_signal(signal.SIGSTOP)  # alive, silent: as if stuck
+    nb = new_notebook(cells=[new_code_cell("print(1)")])
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp, uid_slot() as uid:
+        sandbox = Sandbox(Path(tmp) / "sb", uid=uid, limits=Limits(), env={})
+        with pytest.raises(SandboxError, match="zygote of warm kernels failed: no answer"):
+            execute(nb, sandbox, True)
+    assert not processes_of(uid, zombies=False)
+    assert time.monotonic() - started < 30
+    assert stuck.poll() is not None  # killed: the next kernel gets a new zygote
+    assert probe(warm=True)["hostname"] == "sandbox"
 
 
 def test_without_root_the_sandbox_keeps_the_callers_uid_and_kernels_start_afresh(

@@ -22,8 +22,10 @@ import fcntl
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -119,10 +121,49 @@ def uid_slot():
         try:
             yield UID_BASE + i
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            try:
+                end_processes_of(UID_BASE + i)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
         return
     raise SandboxError(f"all {N_SLOTS} sandbox uid slots are busy")
+
+
+def processes_of(uid: int, zombies: bool = True) -> list[int]:
+    """The pids of the processes running as ``uid`` on this machine (with or without the
+    exited ones their parent has not reaped yet)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid != uid:
+                    continue
+                if not zombies:
+                    with open(f"/proc/{name}/stat") as f:
+                        if f.read().rpartition(")")[2].split()[0] == "Z":
+                            continue
+                out.append(int(name))
+            except (OSError, IndexError):
+                pass
+    return out
+
+
+def end_processes_of(uid: int, timeout: float = 10.0) -> None:
+    """Kill what still runs as a sandbox's uid and wait until it has exited, before the
+    uid goes to the next sandbox. The sandbox's PID namespace ends with bwrap, but the
+    kernel kills its processes asynchronously: on a busy machine one can still be running
+    when the kernel's manager returns."""
+    deadline = time.monotonic() + timeout
+    while pids := processes_of(uid, zombies=False):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            raise SandboxError(f"processes {pids} of sandbox uid {uid} did not end")
+        time.sleep(0.005)
 
 
 # What every kernel's environment holds (also the warm kernels' zygote, which imports
