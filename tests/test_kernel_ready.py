@@ -10,6 +10,7 @@ because the client asked again.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -206,3 +207,23 @@ def test_the_grader_goes_on_after_a_lost_execute_reply(tmp_path, monkeypatch):
     assert events == []
     assert nb.cells[1].outputs[0]["text"] == "42\n"
     assert not nb.cells[0].metadata.get("autograder")  # no timeout noted on the cell
+
+
+def test_nbval_goes_on_after_a_lost_execute_reply(tmp_path, monkeypatch):
+    """The chapters run under nbval: a lost reply would cost the cell timeout, and nbval
+    would then mark every later cell xfail, so that their failures no longer count."""
+    losing_kernelspec(tmp_path, monkeypatch)
+    nb = losing_cells()
+    nb.cells.append(new_code_cell("assert x == 41, 'a later cell that fails'"))
+    path = tmp_path / "chapter.ipynb"
+    path.write_text(json.dumps(nb))
+    # --nbval-cell-timeout=20: waiting for the lost reply would time the first cell out
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "no:cacheprovider",
+         "-p", "autograder.kernel_ready", "--nbval-lax", "--nbval-kernel-name=losing",
+         "--nbval-cell-timeout=20", "-rA", str(path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    out = p.stdout
+    assert "1 failed, 2 passed" in out, out[-3000:]
+    assert "a later cell that fails" in out and "xfail" not in out.lower(), out[-3000:]
+    assert "Timeout" not in out, out[-3000:]
