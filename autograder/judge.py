@@ -9,7 +9,7 @@ and judges the recorded outputs. No student code runs here.
 
 from __future__ import annotations
 
-import copy
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,29 +52,18 @@ def check_calls(nb) -> dict[str, list[CheckCall]]:
     return result
 
 
-_VISIBLE: dict = {}  # check -> its visible cases, the same for every student
+_VISIBLE: dict = {}  # check -> its visible cases (pickled), the same for every student
 
 
 def _cases(check, call: CheckCall, seed: int) -> list:
     """The cases of one call: drawn from the student's seed if hidden; the visible ones are
-    drawn once per process and copied (a judge cannot change them for the next student)."""
+    drawn once per process, and each student gets a copy of their own (new dicts, lists
+    and arrays, unpickled), so that a judge cannot change them for the next student."""
     if call.hidden:
         return check.draw(True, seed)
     if check not in _VISIBLE:
-        _VISIBLE[check] = check.draw(False, checks.VISIBLE_SEED)
-    return _copy(_VISIBLE[check])
-
-
-def _copy(value):
-    """A copy of drawn cases for one student: new dicts, lists and arrays; tuples of numbers
-    and strings (a5's instructions), which no judge can change, are shared."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    if isinstance(value, tuple) and all(isinstance(v, (int, float, str)) for v in value):
-        return value
-    return copy.deepcopy(value)
+        _VISIBLE[check] = pickle.dumps(check.draw(False, checks.VISIBLE_SEED))
+    return pickle.loads(_VISIBLE[check])
 
 
 def judge_call(call: CheckCall, record_dir: Path, seed: int, test: str = "",

@@ -43,21 +43,31 @@ def _value_of(ins, vals):
     return v if isinstance(v, float) and math.isfinite(v) and abs(v) <= 50 else None
 
 
+_CONSTS = (-2.0, -1.5, -0.5, 0.5, 1.5, 2.0, 3.0)
+_POWERS = (2.0, 3.0, -1.0, 0.5, -2.0, 1.5)
+_BINARY = tuple(BINARY)
+
+
+def _pick(rng, seq):
+    """``seq[i]`` for a uniform i: the draw ``rng.choice(seq)`` makes, five times faster."""
+    return seq[int(rng.integers(len(seq)))]
+
+
 def _random_ins(rng, pick):
     """Draw one instruction whose operands come from pick()."""
     r = rng.random()
-    const = float(rng.choice([-2.0, -1.5, -0.5, 0.5, 1.5, 2.0, 3.0]))
+    const = _pick(rng, _CONSTS)
     if r < 0.45:
-        return ("bin", str(rng.choice(list(BINARY))), pick(), pick())
+        return ("bin", _pick(rng, _BINARY), pick(), pick())
     if r < 0.55:
-        return ("rc", str(rng.choice(list(BINARY))), pick(), const)
+        return ("rc", _pick(rng, _BINARY), pick(), const)
     if r < 0.65:
-        return ("lc", str(rng.choice(list(BINARY))), const, pick())
+        return ("lc", _pick(rng, _BINARY), const, pick())
     if r < 0.72:
-        return ("pow", pick(), float(rng.choice([2, 3, -1, 0.5, -2, 1.5])))
+        return ("pow", pick(), _pick(rng, _POWERS))
     if r < 0.76:
         return ("neg", pick())
-    return ("un", str(rng.choice(UNARY)), pick())
+    return ("un", _pick(rng, UNARY), pick())
 
 
 def random_program(rng, n_leaves, n_ops, shape):
@@ -76,7 +86,7 @@ def random_program(rng, n_leaves, n_ops, shape):
 
         def pick():
             if shape == "tree":
-                return int(rng.choice(unused)) if unused else n - 1
+                return int(_pick(rng, unused)) if unused else n - 1
             if shape == "chain" and rng.random() < 0.7:
                 return n - 1
             return int(n - 1 - min(int(rng.geometric(0.35)) - 1, n - 1))
@@ -176,10 +186,13 @@ LADDER = 300
 
 def chain_program(rng, n=CHAIN):
     """A chain of n operations: multiply by a constant near 1, add a constant, alternately."""
+    u = rng.uniform(-0.01, 0.01, 2 * (n // 2))  # the draws of one call each, in order
+    factors = np.exp(u[0::2]).tolist()
+    terms = u[1::2].tolist()
     prog = []
     for k in range(n // 2):
-        prog.append(("rc", "*", 2 * k, float(np.exp(rng.uniform(-0.01, 0.01)))))
-        prog.append(("rc", "+", 2 * k + 1, float(rng.uniform(-0.01, 0.01))))
+        prog.append(("rc", "*", 2 * k, factors[k]))
+        prog.append(("rc", "+", 2 * k + 1, terms[k]))
     return np.array([float(rng.uniform(0.5, 1.5))]), prog
 
 
