@@ -73,6 +73,23 @@ def test_random_programs_have_the_shape_they_claim():
     assert any(cases.path_count(len(x), p) > len(x) + len(p) for x, p in drawn), "reuse happens"
 
 
+def test_every_random_graph_of_value_graphs_has_at_most_max_paths_and_reuse_remains():
+    """A backward pass that runs a rule per path (no visited set) must be shown wrong in
+    a moment on every graph, not run into the time limit on a chain of millions of paths;
+    the graphs still share nodes heavily and the deep chain stays deep."""
+    check = checks.CHECKS["value_graphs"]
+    most = []
+    for hidden, seeds in ((False, [checks.VISIBLE_SEED]), (True, range(40))):
+        for seed in seeds:
+            drawn = [c for c in check.draw(hidden, seed) if "nodes" in c["info"]]
+            paths = [cases.path_count(len(c["x"]), c["prog"]) for c in drawn]
+            assert max(paths) <= cases.MAX_PATHS, (hidden, seed, paths)
+            most.append(max(paths))
+            chain = drawn[-1]
+            assert chain["info"]["graph"] == "chain" and len(chain["prog"]) >= 60
+    assert np.median(most) > 1000  # thousands of paths through a hundred nodes
+
+
 def test_central_differences_of_a_known_function(ref):
     # f = a * b + exp(a): df/da = b + exp(a), df/db = a
     x, prog = [0.3, -1.2], [("bin", "*", 0, 1), ("un", "exp", 0), ("bin", "+", 2, 3)]

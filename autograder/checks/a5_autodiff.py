@@ -167,8 +167,12 @@ class ValueGraphs(ProgramCheck):
         for shape, n_leaves, n_ops in (("tree", 4, 8), ("shared", 3, 10), ("chain", 2, 30),
                                        ("tree", 5, 14), ("shared", 4, 25), ("shared", 3, 40),
                                        ("chain", 3, 60)):
-            for _ in range(20):  # at most MAX_PATHS paths: a rule run per path stays quick
-                x, prog = random_program(rng, n_leaves, n_ops, shape)
+            # At most MAX_PATHS paths, so that a backward pass that runs a rule per path
+            # (no visited set) is shown wrong quickly. Each node is kept to a tenth of
+            # that: a deep chain's paths otherwise multiply into the millions (and such a
+            # pass then runs into PROGRAM_LIMIT); the output's sum of loose nodes adds some.
+            for _ in range(20):
+                x, prog = random_program(rng, n_leaves, n_ops, shape, MAX_PATHS // 10)
                 if path_count(len(x), prog) <= MAX_PATHS:
                     break
             out.append(dict(x=x, prog=prog, info=dict(graph=shape, nodes=len(x) + len(prog))))

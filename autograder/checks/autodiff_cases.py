@@ -70,15 +70,18 @@ def _random_ins(rng, pick):
     return ("un", _pick(rng, UNARY), pick())
 
 
-def random_program(rng, n_leaves, n_ops, shape):
+def random_program(rng, n_leaves, n_ops, shape, max_paths=None):
     """Draw leaves and a program.
 
     shape ``"tree"``: every node is used once (no sharing); ``"shared"``: operands are
     drawn from all earlier nodes, recent ones first (reuse and diamonds); ``"chain"``:
     every instruction uses the previous node, sometimes with an earlier one too.
+    With ``max_paths``, an instruction that would give its node more than that many paths
+    down to the nodes below it is drawn again (a deep chain's paths multiply quickly).
     """
     x = rng.uniform(0.4, 2.0, n_leaves) * rng.choice([-1.0, 1.0], n_leaves)
     vals, prog, unused = list(x), [], list(range(n_leaves))
+    paths = [1] * n_leaves  # paths from each node to the nodes below it, itself included
     tries = 0
     while len(prog) < n_ops and tries < 50 * n_ops:
         tries += 1
@@ -97,11 +100,15 @@ def random_program(rng, n_leaves, n_ops, shape):
             continue
         if shape == "tree" and len(unused) < len(ops) and n_leaves + len(prog) > 0:
             continue
+        below = 1 + sum(paths[j] for j in ops)
+        if max_paths is not None and below > max_paths:
+            continue
         v = _value_of(ins, [vals[j] for j in ops])
         if v is None:
             continue
         prog.append(ins)
         vals.append(v)
+        paths.append(below)
         if shape == "tree":
             for j in ops:
                 unused.remove(j)
