@@ -7,6 +7,9 @@ they fill for the grader.
   judges the recorded outputs (:func:`autograder.task.run_task`);
 * :class:`JudgeScores` runs after ``SaveAutoGrades`` and sets the score of every test cell
   from the judge's verdict, whatever the notebook printed.
+
+And ``SaveAutoGrades`` itself is :class:`SaveAutoGradesAtOnce`: the same rows, written in
+one transaction per notebook.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from autograder.results import Verdict
 from autograder.task import TaskResult
 from autograder.workers import WorkerError
 
-__all__ = ["StudentRun", "SandboxedExecute", "JudgeScores", "autograde_preprocessors"]
+__all__ = ["StudentRun", "SandboxedExecute", "SaveAutoGradesAtOnce", "JudgeScores",
+           "autograde_preprocessors"]
 
 
 @dataclass
@@ -83,6 +87,29 @@ def _missing_verdict(result: TaskResult) -> Verdict:
     return Verdict(False, "this test did not run (no result recorded)")
 
 
+class SaveAutoGradesAtOnce(SaveAutoGrades):
+    """nbgrader's ``SaveAutoGrades``, writing a notebook's scores and comments in one
+    transaction. nbgrader commits after every grade and solution cell, and each commit
+    also expires every row loaded so far, which the next cell reads again: a third of the
+    grader's own work for each notebook. The rows written are the same; a notebook whose
+    saving fails leaves none of its rows half-written."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook:
+            session = self.gradebook.db
+            session.commit = session.flush  # what each cell commits (nbgrader) is flushed
+            try:
+                nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+            finally:
+                del session.commit
+            session.commit()
+        return nb, resources
+
+
 class JudgeScores(NbGraderPreprocessor):
     """Score every test cell from the judge's verdict (after ``SaveAutoGrades``)."""
 
@@ -115,14 +142,15 @@ class JudgeScores(NbGraderPreprocessor):
 
 def autograde_preprocessors(run: StudentRun, execute: Callable, config) -> list:
     """nbgrader's ``Autograde`` preprocessors with ``Execute`` swapped for
-    :class:`SandboxedExecute` and :class:`JudgeScores` after ``SaveAutoGrades``; the two are
-    made for one student (``run``), the others from their configured classes."""
+    :class:`SandboxedExecute`, ``SaveAutoGrades`` for :class:`SaveAutoGradesAtOnce` and
+    :class:`JudgeScores` after it; SandboxedExecute and JudgeScores are made for one
+    student (``run``), the others from their configured classes."""
     return [
         SandboxedExecute(execute=execute, student_run=run, config=config),
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
-        SaveAutoGrades,
+        SaveAutoGradesAtOnce,
         JudgeScores(student_run=run, config=config),
         AssignLatePenalties,
         CheckCellMetadata,
