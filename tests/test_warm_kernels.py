@@ -169,6 +169,30 @@ def test_a_dead_zygote_is_replaced():
 
 
 @needs_root
+def test_a_worker_grading_notebook_after_notebook_keeps_nothing_of_them():
+    """A worker grades hundreds of notebooks in one process. Each kernel's client used to
+    keep its zmq context open (two threads, a dozen descriptors, 16 MB of address space),
+    until the worker's address-space cap turned grading into MemoryErrors after some 250
+    students."""
+    import gc
+
+    import zmq
+
+    def footprint():
+        gc.collect()
+        contexts = [c for c in gc.get_objects() if isinstance(c, zmq.Context)
+                    and not c.closed and c is not zmq.Context._instance]
+        return (len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd")),
+                len(contexts))
+
+    probe(warm=True)  # the zygote started, everything imported
+    before = footprint()
+    for _ in range(3):
+        probe(warm=True)
+    assert footprint() == before
+
+
+@needs_root
 def test_the_uid_of_a_sandbox_goes_to_the_next_one_only_once_its_processes_ended():
     with uid_slot() as uid:
         stray = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}",
