@@ -7,6 +7,8 @@ answers and a blank one, so that the verdicts vary. ``python -m autograder grade
 it (sandboxed, all cores), with the timers of ``grade_real.py`` on, and then ``nbgrader
 export`` writes the grade table. Printed per assignment and N:
 
+- how many of the N students were graded (``all_graded=no`` and exit code 1 if any was
+  not: a failure of the machine, such as a worker out of memory, is not a measurement);
 - wall seconds per submission, and machine seconds per submission once started
   ((wall - start-up) x workers / N) with their breakdown (kernel, student code, checks,
   judge, gradebook, sandbox set-up, other: see ``grade_real.py``);
@@ -103,16 +105,20 @@ def measure(course: Path, assignment: str, n: int, workers: int, base: Path) -> 
     shown["sandbox set-up"] = parts.get("worker", 0.0) / n - sum(
         shown[p] for p in ("kernel", "student code", "checks", "judge"))
     shown["other"] = machine - sum(shown.values())
+    # every student gets an autograded notebook; one whose grading failed for a reason of
+    # the machine (a worker's MemoryError, a lost worker) has none, and nothing to measure
+    graded = len(list((course / "autograded").glob(f"*/{assignment}/*.ipynb")))
     t_export, _ = export(course)
     by_cell = sorted(grade_real.cells(timings).items(), key=lambda kv: -kv[1])
-    return dict(n=n, wall=wall, startup=startup, machine=machine, parts=shown,
+    return dict(n=n, graded=graded, wall=wall, startup=startup, machine=machine, parts=shown,
                 peaks=peaks(timings), export=t_export,
                 cells={gid: s / n for gid, s in by_cell[:TOP_CELLS]})
 
 
 def report(assignment: str, m: dict) -> None:
     p = m["peaks"]
-    print(f"{assignment} N={m['n']}: {m['wall'] / m['n']:.2f} s per submission "
+    print(f"{assignment} N={m['n']}: graded {m['graded']} of {m['n']}; "
+          f"{m['wall'] / m['n']:.2f} s per submission "
           f"({m['wall']:.0f} s, start-up {m['startup']:.0f} s); machine seconds per "
           f"submission {m['machine']:.2f} = " + ", ".join(
               f"{k} {v:.2f}" for k, v in m["parts"].items()))
@@ -167,6 +173,10 @@ def main() -> int:
                 course = course_with_class(base, a, n)
                 runs.append(measure(course, a, n, workers, base))
                 report(a, runs[-1])
+                if runs[-1]["graded"] < n:
+                    print(f"  all_graded=no: {n - runs[-1]['graded']} students got no "
+                          "autograded notebook (a failure of the machine, not a grade)")
+                    ok = False
                 if n == sizes[-1] and args.db:
                     ok &= compare_postgresql(course, a, workers, args.db, base)
                 shutil.rmtree(course, ignore_errors=True)
