@@ -8,6 +8,7 @@ a Dask cluster; either runs :func:`autograder.task.run_task` and sends back a
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -187,11 +188,22 @@ def _in_thread(fn: Callable, task: GradingTask):
         return thread.submit(fn, task).result()
 
 
+def _end_with_grader(grader: int, every: float = 0.5) -> None:
+    """A worker's watch: once the grader's process is gone (killed, not stopped through
+    :meth:`LocalPool.stop`), the worker exits too instead of waiting for work forever, and
+    its sandboxes end with it (bwrap dies with its parent)."""
+    while os.getppid() == grader:
+        time.sleep(every)
+    os._exit(1)
+
+
 def _limit_worker(address_space: int) -> None:
     import resource
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with_grader, args=(os.getppid(),), daemon=True,
+                     name="end-with-grader").start()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > address_space:

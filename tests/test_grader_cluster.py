@@ -294,3 +294,25 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(template, tmp_path, referenc
     assert code == 0, out + err
     assert f"graded: {len(left)}  skipped (unchanged): {len(graded)}" in out
     assert gt.scores(course) == expected(students, reference)
+
+
+def test_a_killed_grader_leaves_no_worker_behind_and_a_rerun_continues(template, tmp_path,
+                                                                       reference):
+    """SIGKILL to the grader's process alone (a batch system's time limit, an OOM killer):
+    its workers and their sandboxes end within seconds instead of waiting for work
+    forever, and rerunning grades the students left."""
+    course = gt.new_course(template, tmp_path / "course")
+    students = submit_class(course, 8)
+    with gt.adopting_orphans():
+        before = set(gt.descendants())
+        p = cli(course, "--workers", "2")
+        wait_for_first_graded(course, p)
+        left_behind = processes(set(gt.descendants()) - before)
+        assert len(left_behind) > 2  # the command, its workers, their sandboxes
+        p.kill()
+        p.wait()
+        _, alive = psutil.wait_procs(left_behind, timeout=15)
+    assert not alive, [a.cmdline() for a in alive]
+    code, out, err = finish(cli(course, "--workers", "2"))
+    assert code == 0, out + err
+    assert gt.scores(course) == expected(students, reference)
