@@ -335,9 +335,7 @@ async def _one_kernel(run: _Run) -> None:
                 await km.shutdown_kernel(now=True)
         except Exception:
             pass
-        # nbclient stops the channels only of a kernel manager it made itself: the
-        # client's zmq context (two threads, a dozen descriptors, 16 MB of address
-        # space) would otherwise outlive every notebook a worker grades.
+        # nbclient stops only the channels of a kernel manager it made (zmq context leak)
         if client.kc is not None:
             client.kc.stop_channels()
             client.kc = None
